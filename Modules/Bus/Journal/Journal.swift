@@ -1,0 +1,359 @@
+public import ConcordKit
+import Foundation
+public import GRDB
+public import Logging
+import Synchronization
+
+/// The durable journal: one SQLite database (WAL, `synchronous=FULL`) holding every module's tables,
+/// the events with their gapless `seq`, durable timers and idempotency keys.
+///
+/// All writes go through one writer that groups whatever is waiting into one transaction and one fsync,
+/// each write in its own savepoint. Events get their `seq` inside the transaction and are handed on
+/// (``committed``) only after it commits, so a `seq` once seen is never reused, not even after a crash.
+public final class Journal: Sendable {
+    struct WriteJob: Sendable {
+        let module: String
+        let correlationID: String?
+        let idempotency: (key: String, command: String)?
+        let body: @Sendable (WriteTransaction) throws -> Void
+        let promise: Promise<Void>
+    }
+
+    /// The schema version of the bus's own tables this build writes.
+    static let schemaVersion = 1
+
+    public let path: String
+    let pool: DatabasePool
+    private let clock: any WallClock
+    private let logger: Logger
+    private let maxBatch: Int
+    private let jobs: Mailbox<WriteJob>
+    private let head: Atomic<UInt64>
+    private let transactions = Atomic<UInt64>(0)
+    private let writer = Mutex<Task<Void, Never>?>(nil)
+    private let timersChanged = Mutex<(@Sendable () -> Void)?>(nil)
+
+    /// Committed events, in `seq` order, for the dispatcher that delivers them on the bus.
+    public let committed: Mailbox<Envelope<any Event>>
+
+    /// Event types by topic, to decode journaled payloads (timers) back into typed events.
+    private let eventTypes = Mutex<[String: any Event.Type]>([:])
+
+    /// Opens (creating if needed) the database at `path` and migrates the bus's tables.
+    ///
+    /// - Parameter maxBatch: the most writes committed in one transaction; 1 commits each on its own.
+    public init(path: String, clock: any WallClock, logger: Logger, maxBatch: Int = 1024) throws {
+        self.path = path
+        self.clock = clock
+        self.logger = logger
+        self.maxBatch = max(1, maxBatch)
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        configuration.busyMode = .timeout(5)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw StoreError.corrupt(path, reason: "\(error)")
+        }
+        let found = try pool.read { db -> Int? in
+            guard try db.tableExists("bus_meta") else { return nil }
+            return try Int.fetchOne(db, sql: "SELECT value FROM bus_meta WHERE key = 'schema_version'")
+        }
+        if let found, found > Self.schemaVersion {
+            throw StoreError.newerSchema(path, found: "bus schema \(found)", supported: "\(Self.schemaVersion)")
+        }
+        try Self.migrator.migrate(pool)
+        let last = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM bus_journal") ?? 0 }
+        head = Atomic(UInt64(last))
+        jobs = Mailbox(options: MailboxOptions(capacity: 16_384, overflow: .block))
+        committed = Mailbox(options: MailboxOptions(capacity: 65_536, overflow: .block))
+        let task = Task { [unowned self] in await self.runWriter() }
+        writer.withLock { $0 = task }
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("bus.v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE bus_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                    CREATE TABLE bus_journal (
+                        seq INTEGER PRIMARY KEY NOT NULL,
+                        id TEXT NOT NULL,
+                        topic TEXT NOT NULL,
+                        time REAL NOT NULL,
+                        source TEXT NOT NULL,
+                        correlation_id TEXT,
+                        payload TEXT NOT NULL
+                    );
+                    CREATE INDEX bus_journal_topic ON bus_journal(topic, seq);
+                    CREATE TABLE bus_timers (
+                        module TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        due_at REAL NOT NULL,
+                        topic TEXT NOT NULL,
+                        payload TEXT NOT NULL,
+                        PRIMARY KEY (module, key)
+                    );
+                    CREATE INDEX bus_timers_due ON bus_timers(due_at);
+                    CREATE TABLE bus_idempotency (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        command TEXT NOT NULL,
+                        reply TEXT,
+                        created_at REAL NOT NULL
+                    );
+                    """
+            )
+            try db.execute(
+                sql: "INSERT INTO bus_meta(key, value) VALUES ('schema_version', ?)",
+                arguments: [Journal.schemaVersion]
+            )
+        }
+        return migrator
+    }
+
+    /// The `seq` of the newest committed event (0 when the journal is empty).
+    public var headSeq: UInt64 { head.load(ordering: .acquiring) }
+
+    /// How many transactions the writer has committed, to observe grouping.
+    public var transactionCount: UInt64 { transactions.load(ordering: .relaxed) }
+
+    /// Makes topics decodable back into typed events (for timers).
+    public func registerEventTypes(_ types: [any Event.Type]) {
+        eventTypes.withLock { table in
+            for type in types { table[type.topic.rawValue] = type }
+        }
+    }
+
+    func eventType(for topic: String) -> (any Event.Type)? {
+        eventTypes.withLock { $0[topic] }
+    }
+
+    var knownEventTopics: [String] { eventTypes.withLock { Array($0.keys) } }
+
+    func onTimersChanged(_ action: @escaping @Sendable () -> Void) {
+        timersChanged.withLock { $0 = action }
+    }
+
+    // MARK: Writing
+
+    /// Runs `body` for `module` in the next group transaction; returns after it commits.
+    public func write<T: Sendable>(
+        module: String,
+        _ body: @escaping @Sendable (WriteTransaction) throws -> T
+    ) async throws -> T {
+        let context = CommandContext.current
+        let box = ResultBox<T>()
+        let job = WriteJob(
+            module: module,
+            correlationID: context?.requestID,
+            idempotency: context.flatMap { context in
+                context.idempotencyKey.map { ($0, context.command ?? "") }
+            },
+            body: { transaction in box.value = try body(transaction) },
+            promise: Promise()
+        )
+        guard await jobs.send(job) else {
+            throw ConcordError.unavailable("the journal is closing and takes no more writes")
+        }
+        try await job.promise.value
+        return box.value!
+    }
+
+    /// Applies a module's migrations, refusing a database that a newer version of the module wrote.
+    public func migrate(module: String, migrations: [Migration]) throws {
+        guard !migrations.isEmpty else { return }
+        var migrator = DatabaseMigrator()
+        for migration in migrations {
+            migrator.registerMigration("\(module).\(migration.name)") { db in try migration.migrate(db) }
+        }
+        let known = Set(migrations.map { "\(module).\($0.name)" })
+        let foreign = try pool.read { db -> [String] in
+            guard try db.tableExists("grdb_migrations") else { return [] }
+            return try String.fetchAll(
+                db,
+                sql: "SELECT identifier FROM grdb_migrations WHERE identifier LIKE ? ESCAPE '\\'",
+                arguments: [module.replacingOccurrences(of: "_", with: "\\_") + ".%"]
+            )
+        }
+        if let newer = foreign.first(where: { !known.contains($0) }) {
+            throw StoreError.newerSchema(path, found: "migration \(newer)", supported: known.sorted().last ?? "none")
+        }
+        try migrator.migrate(pool)
+    }
+
+    private func runWriter() async {
+        var batch: [WriteJob] = []
+        while await jobs.receive(into: &batch) {
+            var start = 0
+            while start < batch.count {
+                let end = min(start + maxBatch, batch.count)
+                await commit(Array(batch[start..<end]))
+                start = end
+            }
+        }
+    }
+
+    private struct CommitOutcome: Sendable {
+        var results: [Result<Void, any Error>] = []
+        var envelopes: [Envelope<any Event>] = []
+        var lastSeq: UInt64
+        var timersChanged = false
+    }
+
+    private func commit(_ jobs: [WriteJob]) async {
+        let firstSeq = headSeq
+        let now = clock.now()
+        do {
+            let outcome = try await pool.write { db in
+                try Self.apply(jobs, in: db, after: firstSeq, now: now)
+            }
+            transactions.add(1, ordering: .relaxed)
+            head.store(outcome.lastSeq, ordering: .releasing)
+            if !outcome.envelopes.isEmpty {
+                await committed.send(contentsOf: outcome.envelopes)
+            }
+            if outcome.timersChanged {
+                timersChanged.withLock { $0 }?()
+            }
+            for (job, result) in zip(jobs, outcome.results) { job.promise.fulfill(result) }
+        } catch {
+            logger.error("journal commit failed; no write of the group was applied", metadata: ["error": "\(error)"])
+            for job in jobs { job.promise.fulfill(.failure(error)) }
+        }
+    }
+
+    private static func apply(
+        _ jobs: [WriteJob],
+        in db: Database,
+        after firstSeq: UInt64,
+        now: Date
+    ) throws -> CommitOutcome {
+        let encoder = ConcordJSON.encoder()
+        var outcome = CommitOutcome(lastSeq: firstSeq)
+        let insertEvent = try db.cachedStatement(
+            sql:
+                "INSERT INTO bus_journal(seq, id, topic, time, source, correlation_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
+        for job in jobs {
+            let transaction = WriteTransaction(db: db, module: job.module, now: now)
+            var seq = outcome.lastSeq
+            var envelopes: [Envelope<any Event>] = []
+            var timersChanged = false
+            do {
+                try db.inSavepoint {
+                    try job.body(transaction)
+                    for pending in transaction.events {
+                        seq += 1
+                        let envelope = Envelope<any Event>(
+                            seq: seq,
+                            topic: pending.topic,
+                            time: now,
+                            source: job.module,
+                            correlationID: job.correlationID,
+                            payload: pending.event
+                        )
+                        let payload = String(decoding: try encoder.encode(pending.event), as: UTF8.self)
+                        try insertEvent.execute(arguments: [
+                            Int64(seq), envelope.id.uuidString.lowercased(), pending.topic.rawValue,
+                            now.timeIntervalSince1970, job.module, job.correlationID, payload,
+                        ])
+                        envelopes.append(envelope)
+                    }
+                    for change in transaction.timerChanges {
+                        timersChanged = true
+                        switch change {
+                        case .schedule(let key, let due, let event):
+                            try db.execute(
+                                sql: """
+                                    INSERT OR REPLACE INTO bus_timers(module, key, due_at, topic, payload)
+                                    VALUES (?, ?, ?, ?, ?)
+                                    """,
+                                arguments: [
+                                    job.module, key, due.timeIntervalSince1970, type(of: event).topic.rawValue,
+                                    String(decoding: try encoder.encode(event), as: UTF8.self),
+                                ]
+                            )
+                        case .cancel(let key):
+                            try db.execute(
+                                sql: "DELETE FROM bus_timers WHERE module = ? AND key = ?",
+                                arguments: [job.module, key]
+                            )
+                        }
+                    }
+                    if let idempotency = job.idempotency {
+                        try db.execute(
+                            sql: """
+                                INSERT OR IGNORE INTO bus_idempotency(key, command, reply, created_at)
+                                VALUES (?, ?, NULL, ?)
+                                """,
+                            arguments: [idempotency.key, idempotency.command, now.timeIntervalSince1970]
+                        )
+                    }
+                    return .commit
+                }
+                outcome.lastSeq = seq
+                outcome.envelopes += envelopes
+                outcome.timersChanged = outcome.timersChanged || timersChanged
+                outcome.results.append(.success(()))
+            } catch {
+                outcome.results.append(.failure(error))
+            }
+        }
+        return outcome
+    }
+
+    // MARK: Reading
+
+    /// Reads from a snapshot, concurrently with the writer.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.read(body)
+    }
+
+    /// Journaled events with `seq` after `afterSeq` under any of `prefixes` (all when `nil`), in order.
+    public func replay(after afterSeq: UInt64, prefixes: [String]?, limit: Int) async throws -> [Envelope<JSONValue>] {
+        var sql = "SELECT seq, id, topic, time, source, correlation_id, payload FROM bus_journal WHERE seq > ?"
+        var arguments: [(any DatabaseValueConvertible)?] = [Int64(clamping: afterSeq)]
+        if let prefixes, !prefixes.isEmpty, !prefixes.contains("") {
+            sql += " AND (" + prefixes.map { _ in "substr(topic, 1, ?) = ?" }.joined(separator: " OR ") + ")"
+            for prefix in prefixes {
+                arguments.append(prefix.utf8.count)
+                arguments.append(prefix)
+            }
+        }
+        sql += " ORDER BY seq LIMIT ?"
+        arguments.append(limit)
+        let statementArguments = StatementArguments(arguments)
+        let query = sql
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: query, arguments: statementArguments).map { row in
+                let payload: String = row["payload"]
+                return Envelope(
+                    seq: UInt64(row["seq"] as Int64),
+                    id: UUID(uuidString: row["id"]) ?? UUID(),
+                    topic: Topic(stringLiteral: row["topic"]),
+                    time: Date(timeIntervalSince1970: row["time"]),
+                    source: row["source"],
+                    correlationID: row["correlation_id"],
+                    payload: JSONValue.parse(Data(payload.utf8)) ?? .string(payload)
+                )
+            }
+        }
+    }
+
+    // MARK: Closing
+
+    /// Takes no more writes, commits what is queued, and closes the database.
+    public func close() async {
+        jobs.close()
+        if let task = writer.withLock({ $0 }) { await task.value }
+        committed.close()
+        do {
+            try pool.close()
+        } catch {
+            logger.warning("closing the database failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import ConcordKit
+import Foundation
+import Synchronization
+
+/// One handler per command type, the gate that admits commands while the daemon takes them, and idempotency.
+final class CommandRegistry: Sendable {
+    struct Entry: Sendable {
+        let topic: String
+        let module: String
+        let type: any Command.Type
+        let typeID: ObjectIdentifier
+        let handler: any AnyObject & Sendable
+        let invokeJSON: @Sendable (Data, CommandContext) async throws -> JSONValue
+    }
+
+    private final class HandlerBox<C: Command>: Sendable {
+        let handler: CommandHandler<C>
+        init(_ handler: @escaping CommandHandler<C>) { self.handler = handler }
+    }
+
+    private struct Gate {
+        var accepting = false
+        var inFlight = 0
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// Commands answered while the daemon is starting or stopping.
+    static let alwaysAdmitted: Set<String> = ["system.ping", "system.status"]
+
+    let entries = Mutex<[String: Entry]>([:])
+    private let gate = Mutex(Gate())
+    private let ledger = Mutex<IdempotencyLedger?>(nil)
+
+    func register<C: Command>(_ type: C.Type, module: String, handler: @escaping CommandHandler<C>) throws {
+        let topic = C.topic.rawValue
+        let knownFields = JSONSchema.of(C.self)["properties"].flatMap { properties -> Set<String>? in
+            if case .object(let fields) = properties { return Set(fields.keys) }
+            return nil
+        }
+        let entry = Entry(
+            topic: topic,
+            module: module,
+            type: type,
+            typeID: ObjectIdentifier(type),
+            handler: HandlerBox(handler),
+            invokeJSON: { [unowned self] args, context in
+                let command = try ArgumentDecoder.decode(C.self, from: args, knownFields: knownFields ?? [])
+                return try JSONValue(encoding: try await self.send(command, context: context))
+            }
+        )
+        try entries.withLock { entries in
+            if let existing = entries[topic] {
+                throw ConcordError(
+                    .conflict,
+                    "command \"\(topic)\" already has a handler in module \"\(existing.module)\"; "
+                        + "module \"\(module)\" cannot register a second one"
+                )
+            }
+            entries[topic] = entry
+        }
+    }
+
+    /// The registered commands, for the catalog and start-up checks.
+    var all: [Entry] { entries.withLock { Array($0.values) }.sorted { $0.topic < $1.topic } }
+
+    func useLedger(_ ledger: IdempotencyLedger) {
+        self.ledger.withLock { $0 = ledger }
+    }
+
+    func send<C: Command>(_ command: C, context: CommandContext) async throws -> C.Reply {
+        let topic = C.topic.rawValue
+        guard let entry = entries.withLock({ $0[topic] }), entry.typeID == ObjectIdentifier(C.self) else {
+            throw ConcordError.unknownCommand(topic)
+        }
+        let handler = unsafeDowncast(entry.handler, to: HandlerBox<C>.self).handler
+        try admit(topic)
+        defer { release() }
+        var commandContext = context
+        commandContext.command = topic
+        let context = commandContext
+        if C.isMutating, let key = context.idempotencyKey, let ledger = ledger.withLock({ $0 }) {
+            return try await ledger.perform(key: key, command: topic) {
+                try await CommandContext.$current.withValue(context) { try await handler(command, context) }
+            }
+        }
+        return try await CommandContext.$current.withValue(context) { try await handler(command, context) }
+    }
+
+    func dispatch(command name: String, args: Data, context: CommandContext) async throws -> JSONValue {
+        guard let entry = entries.withLock({ $0[name] }) else { throw ConcordError.unknownCommand(name) }
+        return try await entry.invokeJSON(args, context)
+    }
+
+    // MARK: Gate
+
+    func open() {
+        gate.withLock { $0.accepting = true }
+    }
+
+    /// Stops admitting commands and waits until every admitted one has finished.
+    func closeAndDrain() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let drained = gate.withLock { gate in
+                gate.accepting = false
+                if gate.inFlight == 0 { return true }
+                gate.drainWaiters.append(continuation)
+                return false
+            }
+            if drained { continuation.resume() }
+        }
+    }
+
+    var isAccepting: Bool { gate.withLock { $0.accepting } }
+    var inFlight: Int { gate.withLock { $0.inFlight } }
+
+    private func admit(_ topic: String) throws {
+        try gate.withLock { gate in
+            guard gate.accepting || Self.alwaysAdmitted.contains(topic) else {
+                throw ConcordError.unavailable(
+                    "the daemon is starting or stopping and takes no commands; retry shortly")
+            }
+            gate.inFlight += 1
+        }
+    }
+
+    private func release() {
+        let waiters = gate.withLock { gate -> [CheckedContinuation<Void, Never>] in
+            gate.inFlight -= 1
+            guard gate.inFlight == 0, !gate.accepting else { return [] }
+            defer { gate.drainWaiters.removeAll() }
+            return gate.drainWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}
+
+extension CommandRegistry {
+    /// Forgets every handler of `module`, when it failed to start.
+    func unregister(module: String) {
+        entries.withLock { entries in entries = entries.filter { $0.value.module != module } }
+    }
+}

@@ -1,0 +1,114 @@
+public import ConcordKit
+public import Foundation
+import Synchronization
+
+/// The in-process bus: typed and prefix subscriptions with batched bounded mailboxes, and one handler per command.
+///
+/// Delivery is in-memory only; journaling is the ``Journal``'s, which delivers here after commit.
+public final class LocalMessageBus: MessageBus {
+    private struct Routes {
+        var subscribers: [ObjectIdentifier: any RoutedSubscriber] = [:]
+        /// Subscribers by event type, worked out once per type and dropped whenever subscriptions change.
+        var cache: [ObjectIdentifier: [any RoutedSubscriber]] = [:]
+    }
+
+    private let routes = Mutex(Routes())
+    let commands = CommandRegistry()
+
+    /// Creates a bus; the runtime creates it closed and opens it once every module has started.
+    public init(acceptingCommands: Bool = true) {
+        if acceptingCommands { commands.open() }
+    }
+
+    // MARK: Commands
+
+    public func register<C: Command>(_ type: C.Type, module: String, handler: @escaping CommandHandler<C>) throws {
+        try commands.register(type, module: module, handler: handler)
+    }
+
+    public func send<C: Command>(_ command: C, context: CommandContext) async throws -> C.Reply {
+        try await commands.send(command, context: context)
+    }
+
+    /// Decodes `args` (a JSON object) as the command named `name`, runs it and returns the reply as JSON.
+    public func dispatch(command name: String, args: Data, context: CommandContext) async throws -> JSONValue {
+        try await commands.dispatch(command: name, args: args, context: context)
+    }
+
+    // MARK: Events
+
+    public func deliver<E: Event>(_ envelope: Envelope<E>) async {
+        await deliver(contentsOf: [envelope])
+    }
+
+    /// Delivers a batch of envelopes of one type: one route look-up and one lock per subscriber for the batch.
+    public func deliver<E: Event>(contentsOf envelopes: [Envelope<E>]) async {
+        for subscriber in route(for: E.self) {
+            await subscriber.deliver(envelopes)
+        }
+    }
+
+    /// Delivers type-erased envelopes (from the journal), in order, grouping runs of one type.
+    public func deliver(erased envelopes: [Envelope<any Event>]) async {
+        for envelope in envelopes {
+            await deliverOpened(envelope.payload, envelope)
+        }
+    }
+
+    private func deliverOpened<E: Event>(_ payload: E, _ envelope: Envelope<any Event>) async {
+        await deliver(envelope.map { _ in payload })
+    }
+
+    public func subscribe<E: Event>(to type: E.Type, subscriber: String, options: MailboxOptions) -> Subscription<E> {
+        let routed = TypedSubscriber<E>(subscriber: subscriber, options: options)
+        add(routed)
+        return Subscription(mailbox: routed.mailbox) { [weak self, weak routed] in
+            if let routed { self?.remove(routed) }
+        }
+    }
+
+    public func subscribe(prefix: String, subscriber: String, options: MailboxOptions) -> Subscription<any Event> {
+        let routed = PrefixSubscriber(subscriber: subscriber, prefix: prefix, options: options)
+        add(routed)
+        return Subscription(mailbox: routed.mailbox) { [weak self, weak routed] in
+            if let routed { self?.remove(routed) }
+        }
+    }
+
+    /// The state of every subscription, for `system.status`.
+    public var subscriberStates:
+        [(subscriber: String, pattern: String, options: MailboxOptions, depth: Int, received: UInt64, dropped: UInt64)]
+    {
+        routes.withLock { Array($0.subscribers.values) }
+            .map { ($0.subscriber, $0.pattern, $0.options, $0.depth, $0.received, $0.dropped) }
+            .sorted { ($0.subscriber, $0.pattern) < ($1.subscriber, $1.pattern) }
+    }
+
+    private func add(_ subscriber: any RoutedSubscriber) {
+        routes.withLock {
+            $0.subscribers[ObjectIdentifier(subscriber)] = subscriber
+            $0.cache.removeAll()
+        }
+    }
+
+    private func remove(_ subscriber: any RoutedSubscriber) {
+        routes.withLock {
+            $0.subscribers[ObjectIdentifier(subscriber)] = nil
+            $0.cache.removeAll()
+        }
+    }
+
+    private func route<E: Event>(for type: E.Type) -> [any RoutedSubscriber] {
+        let key = ObjectIdentifier(type)
+        return routes.withLock { routes in
+            if let cached = routes.cache[key] { return cached }
+            let topic = E.topic.rawValue
+            let matching = routes.subscribers.values.filter { subscriber in
+                if let typed = subscriber as? TypedSubscriber<E> { return typed.pattern == topic }
+                return subscriber is PrefixSubscriber && topic.hasPrefix(subscriber.pattern)
+            }
+            routes.cache[key] = matching
+            return matching
+        }
+    }
+}

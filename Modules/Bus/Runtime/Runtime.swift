@@ -1,0 +1,355 @@
+public import ConcordKit
+public import Contracts
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// What the runtime needs besides its modules.
+public struct RuntimeOptions: Sendable {
+    /// The directory holding `concord.sqlite`.
+    public var dataDirectory: String
+    public var version: String
+    /// How often `system.heartbeat` is delivered.
+    public var heartbeatInterval: Duration
+    /// Each module's configuration section, by module name.
+    public var moduleConfiguration: [String: [String: String]]
+    /// The most writes grouped into one transaction (1 disables grouping).
+    public var maxWritesPerTransaction: Int
+
+    public init(
+        dataDirectory: String,
+        version: String = ConcordVersion.current,
+        heartbeatInterval: Duration = .seconds(1),
+        moduleConfiguration: [String: [String: String]] = [:],
+        maxWritesPerTransaction: Int = 1024
+    ) {
+        self.dataDirectory = dataDirectory
+        self.version = version
+        self.heartbeatInterval = heartbeatInterval
+        self.moduleConfiguration = moduleConfiguration
+        self.maxWritesPerTransaction = maxWritesPerTransaction
+    }
+}
+
+/// Concord's version, as `system.ping` reports it.
+public enum ConcordVersion {
+    public static let current = "0.1.0"
+}
+
+/// Runs the bus, the journal, timers and the modules as one swift-service-lifecycle `Service`.
+///
+/// On graceful shutdown it stops taking commands, lets the admitted ones finish, stops the modules,
+/// commits what is queued and closes the database.
+public final class Runtime: Service, Sendable {
+    private struct Tasks {
+        var dispatcher: Task<Void, Never>?
+        var timers: Task<Void, Never>?
+        var heartbeat: Task<Void, Never>?
+        var housekeeping: Task<Void, Never>?
+    }
+
+    private struct Loaded: Sendable {
+        let module: any Module
+        let context: ModuleContext
+    }
+
+    public let bus: LocalMessageBus
+    public let journal: Journal
+    public let options: RuntimeOptions
+    private let clock: any WallClock
+    private let logger: Logger
+    private let modules: [any Module]
+    private let timers: TimerService
+    private let ledger: IdempotencyLedger
+    private let startedAt: Date
+    private let states = Mutex<[ModuleState]>([])
+    private let loaded = Mutex<[Loaded]>([])
+    private let tasks = Mutex(Tasks())
+    private let catalogCache = Mutex<Catalog?>(nil)
+    private let hooks: Hooks
+
+    /// Called when the daemon is ready and when it starts stopping (systemd notification).
+    public struct Hooks: Sendable {
+        public var ready: @Sendable () -> Void
+        public var stopping: @Sendable () -> Void
+
+        public init(ready: @escaping @Sendable () -> Void = {}, stopping: @escaping @Sendable () -> Void = {}) {
+            self.ready = ready
+            self.stopping = stopping
+        }
+    }
+
+    /// Opens the store in `options.dataDirectory`; throws ``StoreError`` when it cannot be used.
+    public init(
+        modules: [any Module],
+        options: RuntimeOptions,
+        clock: any WallClock = SystemWallClock(),
+        logger: Logger,
+        hooks: Hooks = Hooks()
+    ) throws {
+        try Self.prepare(directory: options.dataDirectory)
+        self.options = options
+        self.clock = clock
+        self.logger = logger
+        self.modules = modules
+        self.hooks = hooks
+        self.bus = LocalMessageBus(acceptingCommands: false)
+        self.journal = try Journal(
+            path: (options.dataDirectory as NSString).appendingPathComponent("concord.sqlite"),
+            clock: clock,
+            logger: logger,
+            maxBatch: options.maxWritesPerTransaction
+        )
+        self.timers = TimerService(journal: journal, clock: clock, logger: logger)
+        self.ledger = IdempotencyLedger(journal: journal, clock: clock)
+        self.startedAt = clock.now()
+    }
+
+    private static func prepare(directory: String) throws {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw StoreError.unusableDirectory(directory, reason: "it is not a directory")
+            }
+        } else {
+            do {
+                try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError.unusableDirectory(
+                    directory, reason: "it cannot be created (\(error.localizedDescription))")
+            }
+        }
+        guard manager.isWritableFile(atPath: directory) else {
+            throw StoreError.unusableDirectory(directory, reason: "it is not writable by this user")
+        }
+    }
+
+    // MARK: Service
+
+    public func run() async throws {
+        await start()
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    /// Starts the dispatcher, the modules (the `system` module first), timers and heartbeats, then takes commands.
+    public func start() async {
+        let dispatcher = Task { [journal, bus] in
+            var batch: [Envelope<any Event>] = []
+            while await journal.committed.receive(into: &batch) {
+                await bus.deliver(erased: batch)
+            }
+        }
+        tasks.withLock { $0.dispatcher = dispatcher }
+        bus.commands.useLedger(ledger)
+
+        let system = SystemModule(
+            version: options.version,
+            journal: journal,
+            status: { [unowned self] in self.status() },
+            catalog: { [unowned self] in self.catalog() }
+        )
+        let all: [any Module] = [system] + modules
+        states.withLock { states in
+            states = all.map { ModuleState(name: $0.descriptor.name, version: $0.descriptor.version, state: .starting) }
+        }
+        journal.registerEventTypes(all.flatMap(\.descriptor.publishes))
+        for module in all {
+            await start(module)
+        }
+        do {
+            try await ledger.purge()
+        } catch {
+            logger.warning("expired idempotency keys could not be purged", metadata: ["error": "\(error)"])
+        }
+        let timerTask = Task { [timers] in await timers.run() }
+        let heartbeat = Task { [unowned self] in await self.beat() }
+        let housekeeping = Task { [unowned self] in await self.purgeHourly() }
+        tasks.withLock {
+            $0.timers = timerTask
+            $0.heartbeat = heartbeat
+            $0.housekeeping = housekeeping
+        }
+        bus.commands.open()
+        logger.info(
+            "concordd ready",
+            metadata: [
+                "version": "\(options.version)", "data_dir": "\(options.dataDirectory)",
+                "head_seq": "\(journal.headSeq)",
+                "modules": "\(states.withLock { $0.map { "\($0.name):\($0.state.rawValue)" }.joined(separator: ",") })",
+            ]
+        )
+        hooks.ready()
+    }
+
+    private func start(_ module: any Module) async {
+        let descriptor = module.descriptor
+        let name = descriptor.name
+        var moduleLogger = logger
+        moduleLogger[metadataKey: "module"] = "\(name)"
+        let context = ModuleContext(
+            name: name,
+            bus: bus,
+            store: JournalStore(journal: journal, module: name),
+            clock: clock,
+            logger: moduleLogger,
+            configuration: ModuleConfiguration(module: name, values: options.moduleConfiguration[name] ?? [:])
+        )
+        do {
+            guard states.withLock({ $0.filter { $0.name == name }.count }) == 1 else {
+                throw ConcordError.conflict("another module is already named \"\(name)\"")
+            }
+            try journal.migrate(module: name, migrations: module.migrations)
+            try await module.start(context: context)
+            let registered = Set(bus.commands.all.filter { $0.module == name }.map(\.topic))
+            if let missing = descriptor.commands.first(where: { !registered.contains($0.topic.rawValue) }) {
+                throw ConcordError(
+                    .internal,
+                    "module \"\(name)\" lists \(missing.topic) among its commands but registered no handler for it"
+                )
+            }
+            loaded.withLock { $0.append(Loaded(module: module, context: context)) }
+            setState(name, .running)
+            logger.debug("module started", metadata: ["module": "\(name)"])
+        } catch {
+            bus.commands.unregister(module: name)
+            await context.tasks.shutdown()
+            setState(name, .failed, error: "\(error)")
+            logger.error(
+                "module failed to start; the other modules keep running",
+                metadata: ["module": "\(name)", "error": "\(error)"]
+            )
+        }
+    }
+
+    /// Stops taking commands, waits for the admitted ones, stops the modules and closes the store.
+    public func shutdown() async {
+        hooks.stopping()
+        logger.info(
+            "concordd stopping: finishing admitted commands", metadata: ["in_flight": "\(bus.commands.inFlight)"])
+        await bus.commands.closeAndDrain()
+        let (heartbeat, housekeeping, timerTask) = tasks.withLock { ($0.heartbeat, $0.housekeeping, $0.timers) }
+        heartbeat?.cancel()
+        housekeeping?.cancel()
+        timers.stop()
+        await timerTask?.value
+        for entry in loaded.withLock({ $0 }).reversed() {
+            let name = entry.context.name
+            setState(name, .stopping)
+            await entry.module.stop(context: entry.context)
+            await entry.context.tasks.shutdown()
+            setState(name, .stopped)
+        }
+        await journal.close()
+        await tasks.withLock({ $0.dispatcher })?.value
+        logger.info("concordd stopped", metadata: ["head_seq": "\(journal.headSeq)"])
+    }
+
+    // MARK: Status and catalog
+
+    private func setState(_ name: String, _ state: ModuleState.State, error: String? = nil) {
+        states.withLock { states in
+            if let index = states.firstIndex(where: { $0.name == name }) {
+                states[index].state = state
+                states[index].error = error
+            }
+        }
+    }
+
+    /// The module states, in start order.
+    public var moduleStates: [ModuleState] { states.withLock { $0 } }
+
+    func status() -> SystemStatus {
+        let subscribers = bus.subscriberStates.map {
+            SubscriberState(
+                subscriber: $0.subscriber,
+                topic: $0.pattern,
+                depth: $0.depth,
+                capacity: $0.options.capacity,
+                overflow: $0.options.overflow,
+                received: $0.received,
+                dropped: $0.dropped
+            )
+        }
+        return SystemStatus(
+            version: options.version,
+            uptimeSeconds: clock.now().timeIntervalSince(startedAt),
+            headSeq: journal.headSeq,
+            modules: moduleStates,
+            subscribers: subscribers,
+            drops: subscribers.reduce(0) { $0 + $1.dropped },
+            accepting: bus.commands.isAccepting
+        )
+    }
+
+    func catalog() -> Catalog {
+        if let cached = catalogCache.withLock({ $0 }) { return cached }
+        let commands = bus.commands.all.map { entry in
+            Catalog.CommandEntry(
+                command: entry.topic,
+                module: entry.module,
+                mutating: entry.type.isMutating,
+                argsSchema: JSONSchema.of(entry.type),
+                replySchema: Self.replySchema(entry.type)
+            )
+        }
+        let running = Set(moduleStates.filter { $0.state == .running }.map(\.name))
+        let systemPublishes: [any Event.Type] = [Heartbeat.self]
+        let published = [("system", systemPublishes)] + modules.map { ($0.descriptor.name, $0.descriptor.publishes) }
+        let events = published.filter { running.contains($0.0) }.flatMap { module, types in
+            types.map {
+                Catalog.EventEntry(topic: $0.topic.rawValue, module: module, payloadSchema: JSONSchema.of($0))
+            }
+        }.sorted { $0.topic < $1.topic }
+        let catalog = Catalog(commands: commands, events: events)
+        catalogCache.withLock { $0 = catalog }
+        return catalog
+    }
+
+    private static func replySchema<C: Command>(_ type: C.Type) -> JSONValue {
+        JSONSchema.of(C.Reply.self)
+    }
+
+    // MARK: Periodic work
+
+    private func beat() async {
+        while !Task.isCancelled {
+            do {
+                try await clock.sleep(until: clock.now().addingTimeInterval(options.heartbeatInterval.seconds))
+            } catch {
+                return
+            }
+            await bus.deliver(
+                Envelope(
+                    topic: Heartbeat.topic,
+                    time: clock.now(),
+                    source: "system",
+                    payload: Heartbeat(headSeq: journal.headSeq)
+                )
+            )
+        }
+    }
+
+    private func purgeHourly() async {
+        while !Task.isCancelled {
+            do {
+                try await clock.sleep(until: clock.now().addingTimeInterval(3600))
+                try await ledger.purge()
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("expired idempotency keys could not be purged", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `TimeInterval`.
+    public var seconds: TimeInterval {
+        let (seconds, attoseconds) = components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,40 @@
+import ConcordKit
+import Contracts
+
+/// The `system` module: liveness, status, the message catalog, and the journal's head and replay.
+struct SystemModule: Module {
+    let version: String
+    let journal: Journal
+    let status: @Sendable () -> SystemStatus
+    let catalog: @Sendable () -> Catalog
+
+    var descriptor: ModuleDescriptor {
+        ModuleDescriptor(
+            name: "system",
+            version: version,
+            commands: [Ping.self, GetStatus.self, GetCatalog.self, GetEventsHead.self, ReplayEvents.self],
+            publishes: [Heartbeat.self]
+        )
+    }
+
+    func start(context: ModuleContext) async throws {
+        try context.handle(Ping.self) { _, _ in Pong(version: version) }
+        try context.handle(GetStatus.self) { _, _ in status() }
+        try context.handle(GetCatalog.self) { _, _ in catalog() }
+        try context.handle(GetEventsHead.self) { _, _ in EventsHead(headSeq: journal.headSeq) }
+        try context.handle(ReplayEvents.self) { query, _ in try await replay(query) }
+    }
+
+    private func replay(_ query: ReplayEvents) async throws -> ReplayedEvents {
+        let limit = query.limit ?? ReplayEvents.defaultLimit
+        guard (1...ReplayEvents.maximumLimit).contains(limit) else {
+            throw ConcordError.badRequest(
+                "args.limit: expected an integer from 1 to \(ReplayEvents.maximumLimit), got \(limit)"
+            )
+        }
+        // The head is read first; events committed meanwhile may follow it, so the reply's head covers them too.
+        let head = journal.headSeq
+        let envelopes = try await journal.replay(after: query.afterSeq, prefixes: query.topics, limit: limit)
+        return ReplayedEvents(events: envelopes.map(\.jsonObject), headSeq: max(head, envelopes.last?.seq ?? 0))
+    }
+}

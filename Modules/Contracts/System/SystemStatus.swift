@@ -1,0 +1,94 @@
+public import ConcordKit
+
+/// The daemon's state, as `system.status` answers it.
+public struct SystemStatus: Codable, Sendable {
+    public var version: String
+    public var uptimeSeconds: Double
+    public var headSeq: UInt64
+    public var modules: [ModuleState]
+    public var subscribers: [SubscriberState]
+    /// Messages dropped by all mailboxes since start.
+    public var drops: UInt64
+    /// Whether the daemon takes commands (`false` while starting or stopping).
+    public var accepting: Bool
+
+    public init(
+        version: String,
+        uptimeSeconds: Double,
+        headSeq: UInt64,
+        modules: [ModuleState],
+        subscribers: [SubscriberState],
+        drops: UInt64,
+        accepting: Bool
+    ) {
+        self.version = version
+        self.uptimeSeconds = uptimeSeconds
+        self.headSeq = headSeq
+        self.modules = modules
+        self.subscribers = subscribers
+        self.drops = drops
+        self.accepting = accepting
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version
+        case uptimeSeconds = "uptime_seconds"
+        case headSeq = "head_seq"
+        case modules
+        case subscribers
+        case drops
+        case accepting
+    }
+}
+
+public struct ModuleState: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable, CaseIterable {
+        case starting, running, failed, stopping, stopped
+    }
+
+    public var name: String
+    public var version: String
+    public var state: State
+    /// Why the module failed, when it did.
+    public var error: String?
+
+    public init(name: String, version: String, state: State, error: String? = nil) {
+        self.name = name
+        self.version = version
+        self.state = state
+        self.error = error
+    }
+}
+
+public struct SubscriberState: Codable, Sendable, Equatable {
+    public var subscriber: String
+    /// The event topic or topic prefix subscribed to.
+    public var topic: String
+    public var depth: Int
+    public var capacity: Int
+    public var overflow: OverflowPolicy
+    public var received: UInt64
+    public var dropped: UInt64
+
+    public init(
+        subscriber: String,
+        topic: String,
+        depth: Int,
+        capacity: Int,
+        overflow: OverflowPolicy,
+        received: UInt64,
+        dropped: UInt64
+    ) {
+        self.subscriber = subscriber
+        self.topic = topic
+        self.depth = depth
+        self.capacity = capacity
+        self.overflow = overflow
+        self.received = received
+        self.dropped = dropped
+    }
+}
+
+extension OverflowPolicy: CaseIterable {
+    public static var allCases: [OverflowPolicy] { [.block, .drop] }
+}

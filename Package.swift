@@ -1,0 +1,127 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Domain modules (Modules/<Name>) depend on ConcordKit and Contracts only; DependencyRuleTests checks it.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "concord",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "concordd", targets: ["concordd"]),
+        .executable(name: "concord-bench", targets: ["concord-bench"]),
+        .library(name: "ConcordKit", targets: ["ConcordKit"]),
+        .library(name: "Contracts", targets: ["Contracts"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(
+            url: "https://github.com/apple/swift-configuration",
+            from: "1.4.0",
+            traits: [.defaults, "YAML", "Reloading"]
+        ),
+    ],
+    targets: [
+        .target(
+            name: "ConcordKit",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Modules/ConcordKit",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Contracts",
+            dependencies: ["ConcordKit"],
+            path: "Modules/Contracts",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Bus",
+            dependencies: [
+                "ConcordKit",
+                "Contracts",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Modules/Bus",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ConcordTesting",
+            dependencies: [
+                "ConcordKit",
+                "Bus",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Modules/ConcordTesting",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DaemonSupport",
+            dependencies: [
+                "ConcordKit",
+                "Bus",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Daemon/DaemonSupport",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "concordd",
+            dependencies: [
+                "DaemonSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Daemon/concordd",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "concord-bench",
+            dependencies: [
+                "ConcordKit",
+                "Bus",
+                "ConcordTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Daemon/concord-bench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConcordKitTests",
+            dependencies: ["ConcordKit"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BusTests",
+            dependencies: [
+                "Bus",
+                "ConcordKit",
+                "ConcordTesting",
+                "Contracts",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: ["DaemonSupport", "ConcordKit"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,168 @@
+import Bus
+import ConcordKit
+import ConcordTesting
+import Foundation
+import GRDB
+import Testing
+
+@Suite struct JournalTests {
+    typealias RecordEntry = LedgerModule.RecordEntry
+
+    @Test func aWriteThatThrowsLeavesNeitherRowsNorEventsAndOthersCommit() async throws {
+        let harness = try await TestHarness(modules: [LedgerModule()])
+        defer { Task { await harness.close() } }
+        let good = Task { try await harness.send(RecordEntry(name: "kept", amount: 1)) }
+        let bad = Task { try await harness.send(RecordEntry(name: "lost", amount: 2, failAfterWrite: true)) }
+        _ = try await good.value
+        await #expect(throws: LedgerModule.Failure.self) { _ = try await bad.value }
+
+        #expect(try await harness.send(LedgerModule.CountEntries()) == 1)
+        let events = try await harness.journaled()
+        #expect(events.count == 1)
+        #expect(events.first?.payload["name"] == "kept")
+        #expect(events.first?.seq == 1)
+    }
+
+    @Test func seqIsGaplessAndMonotonicAcrossRestarts() async throws {
+        let harness = try await TestHarness(modules: [LedgerModule()])
+        defer { Task { await harness.close() } }
+        try await withThrowingTaskGroup { group in
+            for index in 0..<50 {
+                group.addTask { _ = try await harness.send(RecordEntry(name: "e\(index)", amount: index)) }
+            }
+            // Failed writes in between must not consume a seq.
+            for index in 0..<10 {
+                group.addTask {
+                    _ = try? await harness.send(RecordEntry(name: "x\(index)", amount: 0, failAfterWrite: true))
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await harness.restart(modules: [LedgerModule()])
+        #expect(harness.journal.headSeq == 50)
+        for index in 0..<20 { _ = try await harness.send(RecordEntry(name: "after\(index)", amount: index)) }
+
+        let seqs = try await harness.journaled().compactMap(\.seq)
+        #expect(seqs == Array(1...70))
+    }
+
+    @Test func eventsCarryTheCommandsIDAsCorrelation() async throws {
+        let harness = try await TestHarness(modules: [LedgerModule()])
+        defer { Task { await harness.close() } }
+        _ = try await harness.send(RecordEntry(name: "a", amount: 1), requestID: "c-17")
+        let event = try #require(try await harness.journaled().first)
+        #expect(event.correlationID == "c-17")
+        #expect(event.source == "ledger")
+        #expect(event.topic == "ledger.entry.recorded")
+    }
+
+    @Test func eventsReachSubscribersOnlyAfterCommitAndInSeqOrder() async throws {
+        let harness = try await TestHarness(modules: [LedgerModule()])
+        defer { Task { await harness.close() } }
+        let subscription = harness.bus.subscribe(
+            to: LedgerModule.EntryRecorded.self,
+            subscriber: "test",
+            options: MailboxOptions()
+        )
+        for index in 0..<20 { _ = try await harness.send(RecordEntry(name: "e\(index)", amount: index)) }
+        _ = try? await harness.send(RecordEntry(name: "rolled back", amount: 0, failAfterWrite: true))
+        var received: [Envelope<LedgerModule.EntryRecorded>] = []
+        var batch: [Envelope<LedgerModule.EntryRecorded>] = []
+        while received.count < 20, await subscription.mailbox.receive(into: &batch) { received += batch }
+        #expect(received.compactMap(\.seq) == Array(1...20))
+        #expect(!received.contains { $0.payload.name == "rolled back" })
+    }
+
+    @Test func concurrentWritesShareTransactions() async throws {
+        let harness = try await TestHarness(modules: [LedgerModule()])
+        defer { Task { await harness.close() } }
+        let before = harness.journal.transactionCount
+        try await withThrowingTaskGroup { group in
+            for index in 0..<500 {
+                group.addTask { _ = try await harness.send(RecordEntry(name: "e\(index)", amount: index)) }
+            }
+            try await group.waitForAll()
+        }
+        let transactions = harness.journal.transactionCount - before
+        #expect(transactions < 500, "500 concurrent writes took \(transactions) transactions")
+        #expect(try await harness.send(LedgerModule.CountEntries()) == 500)
+    }
+
+    @Test func aRetriedCommandWithTheSameKeyReturnsTheFirstReplyAndChangesNothing() async throws {
+        let harness = try await TestHarness(modules: [LedgerModule()])
+        defer { Task { await harness.close() } }
+        let first = try await harness.send(RecordEntry(name: "once", amount: 5), idempotencyKey: "k-1")
+        let again = try await harness.send(RecordEntry(name: "once", amount: 5), idempotencyKey: "k-1")
+        #expect(first == again)
+        try await harness.restart(modules: [LedgerModule()])
+        let afterRestart = try await harness.send(RecordEntry(name: "once", amount: 5), idempotencyKey: "k-1")
+        #expect(afterRestart == first)
+        #expect(try await harness.send(LedgerModule.CountEntries()) == 1)
+        #expect(try await harness.journaled().count == 1)
+
+        // Concurrent duplicates run the command once.
+        let replies = try await withThrowingTaskGroup(of: LedgerModule.Recorded.self) { group in
+            for _ in 0..<10 {
+                group.addTask { try await harness.send(RecordEntry(name: "burst", amount: 1), idempotencyKey: "k-2") }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(replies.map(\.id)).count == 1)
+        #expect(try await harness.send(LedgerModule.CountEntries()) == 2)
+    }
+
+    @Test func keysExpireAfter24Hours() async throws {
+        let harness = try await TestHarness(modules: [LedgerModule()])
+        defer { Task { await harness.close() } }
+        let first = try await harness.send(RecordEntry(name: "a", amount: 1), idempotencyKey: "k")
+        harness.clock.advance(by: 24 * 3600 + 1)
+        let later = try await harness.send(RecordEntry(name: "a", amount: 1), idempotencyKey: "k")
+        #expect(later != first)
+        #expect(try await harness.send(LedgerModule.CountEntries()) == 2)
+    }
+
+    @Test func aFailedCommandDoesNotConsumeItsKey() async throws {
+        let harness = try await TestHarness(modules: [LedgerModule()])
+        defer { Task { await harness.close() } }
+        await #expect(throws: LedgerModule.Failure.self) {
+            _ = try await harness.send(RecordEntry(name: "a", amount: 1, failAfterWrite: true), idempotencyKey: "k")
+        }
+        _ = try await harness.send(RecordEntry(name: "a", amount: 1), idempotencyKey: "k")
+        #expect(try await harness.send(LedgerModule.CountEntries()) == 1)
+    }
+
+    @Test func aDatabaseFromANewerSchemaIsRefusedAndLeftAlone() async throws {
+        let harness = try await TestHarness(modules: [LedgerModule()])
+        await harness.runtime.shutdown()
+        let path = harness.directory.appendingPathComponent("concord.sqlite").path
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(sql: "UPDATE bus_meta SET value = '99' WHERE key = 'schema_version'")
+        }
+        try queue.close()
+        let options = harness.runtime.options
+        let error = #expect(throws: StoreError.self) {
+            _ = try Runtime(modules: [], options: options, logger: harness.logs.logger())
+        }
+        #expect(error?.description.contains("newer") == true)
+        #expect(error?.description.contains(path) == true)
+        let value = try await DatabaseQueue(path: path).read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM bus_meta WHERE key = 'schema_version'")
+        }
+        #expect(value == "99")
+        try? FileManager.default.removeItem(at: harness.directory)
+    }
+
+    @Test func aModuleWhoseTablesANewerVersionMigratedFailsToStartAlone() async throws {
+        let harness = try await TestHarness(modules: [LedgerModule()])
+        defer { Task { await harness.close() } }
+        _ = try await harness.journal.write(module: "ledger") { transaction in
+            try transaction.db.execute(sql: "INSERT INTO grdb_migrations(identifier) VALUES ('ledger.v9')")
+        }
+        try await harness.restart(modules: [LedgerModule()])
+        let ledger = try #require(harness.runtime.moduleStates.first { $0.name == "ledger" })
+        #expect(ledger.state == .failed)
+        #expect(ledger.error?.contains("ledger.v9") == true)
+        #expect(harness.runtime.moduleStates.first { $0.name == "system" }?.state == .running)
+    }
+}

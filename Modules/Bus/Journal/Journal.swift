@@ -343,6 +343,11 @@ public final class Journal: Sendable {
         }
     }
 
+    /// Throws unless the database answers a read.
+    public func checkHealth() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
     // MARK: Closing
 
     /// Takes no more writes, commits what is queued, and closes the database.

@@ -93,7 +93,8 @@ let package = Package(
             dependencies: [
                 "ConcordKit",
                 "Bus",
-                "ConcordTesting",
+                "Contracts",
+                "DaemonSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

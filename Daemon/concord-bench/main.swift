@@ -1,1 +1,40 @@
-print("x")
+import Foundation
+
+// concord-bench [NAME...]: runs all benchmarks, or the named ones, and prints one JSON object per line.
+// Build it in release mode: `swift run -c release concord-bench`.
+
+let benchmarks: [(name: String, run: () async throws -> Report)] = [
+    ("bus.1to1", { await BusBenchmarks.oneToOne() }),
+    ("bus.fanout8", { await BusBenchmarks.fanOut() }),
+    ("bus.request_reply", { try await BusBenchmarks.requestReply() }),
+    ("journal.durable_commands", { try await JournalBenchmarks.durable() }),
+    ("daemon.startup_ms", { try DaemonBenchmarks.startup() }),
+    ("daemon.idle_rss_mb", { try DaemonBenchmarks.idleMemory() }),
+]
+
+let requested = Array(CommandLine.arguments.dropFirst())
+if requested.contains("--help") || requested.contains("-h") {
+    print("usage: concord-bench [NAME...]\nbenchmarks: " + benchmarks.map(\.name).joined(separator: ", "))
+    exit(0)
+}
+let unknown = requested.filter { name in !benchmarks.contains { $0.name == name } }
+guard unknown.isEmpty else {
+    FileHandle.standardError.write(
+        Data(
+            "concord-bench: unknown benchmark \(unknown.joined(separator: ", ")); known: \(benchmarks.map(\.name).joined(separator: ", "))\n"
+                .utf8
+        )
+    )
+    exit(64)
+}
+#if DEBUG
+    FileHandle.standardError.write(Data("concord-bench: this is a debug build; figures need -c release\n".utf8))
+#endif
+for benchmark in benchmarks where requested.isEmpty || requested.contains(benchmark.name) {
+    do {
+        try await benchmark.run().print()
+    } catch {
+        FileHandle.standardError.write(Data("concord-bench: \(benchmark.name) failed: \(error)\n".utf8))
+        exit(1)
+    }
+}

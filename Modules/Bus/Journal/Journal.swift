@@ -11,12 +11,50 @@ import Synchronization
 /// each write in its own savepoint. Events get their `seq` inside the transaction and are handed on
 /// (``committed``) only after it commits, so a `seq` once seen is never reused, not even after a crash.
 public final class Journal: Sendable {
-    struct WriteJob: Sendable {
+    /// A write waiting for the writer. One object per write: it carries the body, the result and the
+    /// continuation of the task that waits for the commit.
+    class WriteJob: @unchecked Sendable {
         let module: String
         let correlationID: String?
         let idempotency: (key: String, command: String)?
-        let body: @Sendable (WriteTransaction) throws -> Void
-        let promise: Promise<Void>
+
+        init(module: String, correlationID: String?, idempotency: (key: String, command: String)?) {
+            self.module = module
+            self.correlationID = correlationID
+            self.idempotency = idempotency
+        }
+
+        func run(_ transaction: WriteTransaction) throws { fatalError("subclass responsibility") }
+        func finish(_ error: (any Error)?) { fatalError("subclass responsibility") }
+    }
+
+    /// `@unchecked Sendable`: `continuation` is set before the job is queued and `value` is set by the
+    /// writer before `finish`; the mailbox's lock and the continuation order these accesses.
+    final class TypedWriteJob<T: Sendable>: WriteJob, @unchecked Sendable {
+        let body: @Sendable (WriteTransaction) throws -> T
+        var value: T?
+        var continuation: UnsafeContinuation<T, any Error>?
+
+        init(
+            module: String,
+            correlationID: String?,
+            idempotency: (key: String, command: String)?,
+            body: @escaping @Sendable (WriteTransaction) throws -> T
+        ) {
+            self.body = body
+            super.init(module: module, correlationID: correlationID, idempotency: idempotency)
+        }
+
+        override func run(_ transaction: WriteTransaction) throws { value = try body(transaction) }
+
+        override func finish(_ error: (any Error)?) {
+            if let error {
+                continuation?.resume(throwing: error)
+            } else if let value {
+                continuation?.resume(returning: value)
+            }
+            continuation = nil
+        }
     }
 
     /// The schema version of the bus's own tables this build writes.
@@ -81,14 +119,13 @@ public final class Journal: Sendable {
                     CREATE TABLE bus_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
                     CREATE TABLE bus_journal (
                         seq INTEGER PRIMARY KEY NOT NULL,
-                        id TEXT NOT NULL,
+                        id BLOB NOT NULL,
                         topic TEXT NOT NULL,
                         time REAL NOT NULL,
                         source TEXT NOT NULL,
                         correlation_id TEXT,
                         payload TEXT NOT NULL
                     );
-                    CREATE INDEX bus_journal_topic ON bus_journal(topic, seq);
                     CREATE TABLE bus_timers (
                         module TEXT NOT NULL,
                         key TEXT NOT NULL,
@@ -145,21 +182,25 @@ public final class Journal: Sendable {
         _ body: @escaping @Sendable (WriteTransaction) throws -> T
     ) async throws -> T {
         let context = CommandContext.current
-        let box = ResultBox<T>()
-        let job = WriteJob(
+        let job = TypedWriteJob(
             module: module,
             correlationID: context?.requestID,
             idempotency: context.flatMap { context in
                 context.idempotencyKey.map { ($0, context.command ?? "") }
             },
-            body: { transaction in box.value = try body(transaction) },
-            promise: Promise()
+            body: body
         )
-        guard await jobs.send(job) else {
-            throw ConcordError.unavailable("the journal is closing and takes no more writes")
+        let jobs = self.jobs
+        return try await withUnsafeThrowingContinuation { continuation in
+            job.continuation = continuation
+            guard !jobs.sendIfRoom(job) else { return }
+            // The queue is full (the writer is behind) or closed: wait for room off this path.
+            Task {
+                if await !jobs.send(job) {
+                    job.finish(ConcordError.unavailable("the journal is closing and takes no more writes"))
+                }
+            }
         }
-        try await job.promise.value
-        return box.value!
     }
 
     /// Applies a module's migrations, refusing a database that a newer version of the module wrote.
@@ -193,11 +234,14 @@ public final class Journal: Sendable {
                 await commit(Array(batch[start..<end]))
                 start = end
             }
+            // Let the writers that were just acknowledged queue their next write, so the next group is full.
+            await Task.yield()
         }
     }
 
     private struct CommitOutcome: Sendable {
-        var results: [Result<Void, any Error>] = []
+        /// Each job's error, or `nil` for those that committed.
+        var errors: [(any Error)?] = []
         var envelopes: [Envelope<any Event>] = []
         var lastSeq: UInt64
         var timersChanged = false
@@ -218,10 +262,10 @@ public final class Journal: Sendable {
             if outcome.timersChanged {
                 timersChanged.withLock { $0 }?()
             }
-            for (job, result) in zip(jobs, outcome.results) { job.promise.fulfill(result) }
+            for (job, error) in zip(jobs, outcome.errors) { job.finish(error) }
         } catch {
             logger.error("journal commit failed; no write of the group was applied", metadata: ["error": "\(error)"])
-            for job in jobs { job.promise.fulfill(.failure(error)) }
+            for job in jobs { job.finish(error) }
         }
     }
 
@@ -237,14 +281,19 @@ public final class Journal: Sendable {
             sql:
                 "INSERT INTO bus_journal(seq, id, topic, time, source, correlation_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?)"
         )
+        // Each write gets a savepoint of its own; the statements are prepared once per connection.
+        let savepoint = try db.cachedStatement(sql: "SAVEPOINT concord_write")
+        let release = try db.cachedStatement(sql: "RELEASE SAVEPOINT concord_write")
+        let rollback = try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT concord_write")
         for job in jobs {
             let transaction = WriteTransaction(db: db, module: job.module, now: now)
             var seq = outcome.lastSeq
             var envelopes: [Envelope<any Event>] = []
             var timersChanged = false
             do {
-                try db.inSavepoint {
-                    try job.body(transaction)
+                try savepoint.execute()
+                do {
+                    try job.run(transaction)
                     for pending in transaction.events {
                         seq += 1
                         let envelope = Envelope<any Event>(
@@ -257,7 +306,7 @@ public final class Journal: Sendable {
                         )
                         let payload = String(decoding: try encoder.encode(pending.event), as: UTF8.self)
                         try insertEvent.execute(arguments: [
-                            Int64(seq), envelope.id.uuidString.lowercased(), pending.topic.rawValue,
+                            Int64(seq), envelope.id, pending.topic.rawValue,
                             now.timeIntervalSince1970, job.module, job.correlationID, payload,
                         ])
                         envelopes.append(envelope)
@@ -292,14 +341,18 @@ public final class Journal: Sendable {
                             arguments: [idempotency.key, idempotency.command, now.timeIntervalSince1970]
                         )
                     }
-                    return .commit
+                } catch {
+                    try rollback.execute()
+                    try release.execute()
+                    throw error
                 }
+                try release.execute()
                 outcome.lastSeq = seq
                 outcome.envelopes += envelopes
                 outcome.timersChanged = outcome.timersChanged || timersChanged
-                outcome.results.append(.success(()))
+                outcome.errors.append(nil)
             } catch {
-                outcome.results.append(.failure(error))
+                outcome.errors.append(error)
             }
         }
         return outcome
@@ -332,7 +385,7 @@ public final class Journal: Sendable {
                 let payload: String = row["payload"]
                 return Envelope(
                     seq: UInt64(row["seq"] as Int64),
-                    id: UUID(uuidString: row["id"]) ?? UUID(),
+                    id: row["id"] as UUID,
                     topic: Topic(stringLiteral: row["topic"]),
                     time: Date(timeIntervalSince1970: row["time"]),
                     source: row["source"],

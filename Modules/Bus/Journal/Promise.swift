@@ -35,11 +35,3 @@ final class Promise<Value: Sendable>: Sendable {
         }
     }
 }
-
-/// Carries a write's return value out of the writer queue.
-///
-/// `@unchecked Sendable`: `value` is written once on the writer's queue before the job's promise is
-/// fulfilled and read only after awaiting that promise, whose lock orders the two accesses.
-final class ResultBox<T>: @unchecked Sendable {
-    var value: T?
-}

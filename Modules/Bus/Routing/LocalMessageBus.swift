@@ -48,15 +48,23 @@ public final class LocalMessageBus: MessageBus {
         }
     }
 
-    /// Delivers type-erased envelopes (from the journal), in order, grouping runs of one type.
+    /// Delivers type-erased envelopes (from the journal), in order, each run of one type as one batch.
     public func deliver(erased envelopes: [Envelope<any Event>]) async {
-        for envelope in envelopes {
-            await deliverOpened(envelope.payload, envelope)
+        var start = envelopes.startIndex
+        while start < envelopes.endIndex {
+            let type = ObjectIdentifier(Swift.type(of: envelopes[start].payload))
+            var end = start + 1
+            while end < envelopes.endIndex, ObjectIdentifier(Swift.type(of: envelopes[end].payload)) == type {
+                end += 1
+            }
+            let first: any Event = envelopes[start].payload
+            await deliverRun(of: first, envelopes[start..<end])
+            start = end
         }
     }
 
-    private func deliverOpened<E: Event>(_ payload: E, _ envelope: Envelope<any Event>) async {
-        await deliver(envelope.map { _ in payload })
+    private func deliverRun<E: Event>(of first: E, _ run: ArraySlice<Envelope<any Event>>) async {
+        await deliver(contentsOf: run.map { envelope in envelope.map { $0 as! E } })
     }
 
     public func subscribe<E: Event>(to type: E.Type, subscriber: String, options: MailboxOptions) -> Subscription<E> {

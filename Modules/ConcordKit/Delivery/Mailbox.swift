@@ -95,6 +95,19 @@ public final class Mailbox<Element: Sendable>: Sendable {
         return dropped
     }
 
+    /// Queues one message if there is room, without waiting and without counting a drop otherwise;
+    /// `false` when the mailbox is full or closed, so the caller can wait with ``send(_:)``.
+    public func sendIfRoom(_ element: Element) -> Bool {
+        let (accepted, wake) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard !state.closed, state.buffer.count < options.capacity else { return (false, nil) }
+            state.buffer.append(element)
+            state.received += 1
+            return (true, state.consumer.take())
+        }
+        wake?.resume()
+        return accepted
+    }
+
     /// Queues one message without waiting: a full mailbox drops it and counts the drop.
     @discardableResult
     public func trySend(_ element: Element) -> Bool {

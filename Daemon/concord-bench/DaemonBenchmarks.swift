@@ -1,0 +1,83 @@
+import DaemonSupport
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+enum DaemonBenchmarks {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static var concordd: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("concordd")
+    }
+
+    /// Starts concordd on an empty data directory; returns the process and the time until it sent READY=1.
+    static func start(in directory: URL, listener: NotifyListener) throws -> (Process, Duration) {
+        let process = Process()
+        process.executableURL = concordd
+        process.arguments = ["--data-dir", directory.appendingPathComponent("data").path, "--log-level", "warning"]
+        process.environment = ["NOTIFY_SOCKET": listener.path, "PATH": "/usr/bin:/bin"]
+        process.standardOutput = FileHandle.nullDevice
+        let started = ContinuousClock.now
+        try process.run()
+        guard listener.wait(for: "READY=1", timeout: .seconds(30)) != nil else {
+            process.terminate()
+            throw Failure(description: "concordd at \(concordd.path) sent no READY=1 within 30 s")
+        }
+        return (process, ContinuousClock.now - started)
+    }
+
+    static func stop(_ process: Process) {
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+    }
+
+    static func startup() throws -> Report {
+        var samples: [Double] = []
+        for _ in 0..<7 {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "concord-start-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let listener = try NotifyListener(directory: directory)
+            let (process, elapsed) = try start(in: directory, listener: listener)
+            stop(process)
+            samples.append(elapsed.seconds * 1000)
+        }
+        samples.sort()
+        return Report(
+            name: "daemon.startup_ms",
+            value: samples[samples.count / 2],
+            unit: "ms (median of 7, exec to READY=1, empty data dir)",
+            target: "< 300",
+            extra: ["min_ms": samples.first!, "max_ms": samples.last!]
+        )
+    }
+
+    static func idleMemory() throws -> Report {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "concord-rss-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let listener = try NotifyListener(directory: directory)
+        let (process, _) = try start(in: directory, listener: listener)
+        defer { stop(process) }
+        Thread.sleep(forTimeInterval: 3)
+        let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
+        func kilobytes(_ field: String) -> Double {
+            let line = status.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
+            return Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        }
+        return Report(
+            name: "daemon.idle_rss_mb",
+            value: kilobytes("VmRSS") / 1024,
+            unit: "MB (VmRSS after 3 s idle)",
+            target: "< 40",
+            extra: ["peak_rss_mb": kilobytes("VmHWM") / 1024]
+        )
+    }
+}

@@ -7,6 +7,10 @@ import Logging
 import ServiceLifecycle
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @Suite struct RuntimeTests {
     /// Subscribes to entries and throws on the ones named "poison".
     struct FragileModule: Module {
@@ -69,7 +73,7 @@ import Testing
         #expect(error?.code == .unknownCommand)
     }
 
-    @Test func gracefulShutdownFinishesAdmittedCommandsAndRefusesNewOnes() async throws {
+    @Test func sigtermFinishesAdmittedCommandsAndRefusesNewOnes() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("concord-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let logs = LogCapture()
@@ -78,9 +82,13 @@ import Testing
             options: RuntimeOptions(dataDirectory: directory.path),
             logger: logs.logger()
         )
+        // SIGTERM is handled by the group, exactly as in concordd; this is the only test that installs it.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: runtime)], logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+                services: [.init(service: runtime)],
+                gracefulShutdownSignals: [.sigterm],
+                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            )
         )
         let running = Task { try await group.run() }
         #expect(
@@ -95,7 +103,7 @@ import Testing
         // Let every command be admitted and wait in its handler.
         try await Task.sleep(for: .milliseconds(100))
         #expect(runtime.journal.headSeq == 0)
-        await group.triggerGracefulShutdown()
+        kill(getpid(), SIGTERM)
         try await Task.sleep(for: .milliseconds(20))
         let late = await #expect(throws: ConcordError.self) {
             _ = try await runtime.bus.send(LedgerModule.RecordEntry(name: "late", amount: 0))

@@ -29,6 +29,17 @@ let package = Package(
         ),
     ],
     targets: [
+        .systemLibrary(
+            name: "CZeroMQ",
+            path: "Modules/CZeroMQ",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
+        .target(
+            name: "ZeroMQ",
+            dependencies: ["CZeroMQ"],
+            path: "Modules/ZeroMQ",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ConcordKit",
             dependencies: [
@@ -57,6 +68,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Gateway",
+            dependencies: [
+                "Bus",
+                "ConcordKit",
+                "Contracts",
+                "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Modules/Gateway",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ConcordTesting",
             dependencies: [
                 "ConcordKit",
@@ -71,9 +94,12 @@ let package = Package(
             dependencies: [
                 "ConcordKit",
                 "Bus",
+                "Contracts",
+                "Gateway",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
             path: "Daemon/DaemonSupport",

@@ -1,6 +1,7 @@
 import Bus
 public import ConcordKit
 import Foundation
+import Gateway
 public import Logging
 import ServiceLifecycle
 import Synchronization
@@ -42,7 +43,12 @@ public enum Daemon {
             )
         )
         runtimeBox.runtime = runtime
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: runtime)]
+        let gateway = try startGateway(configuration: configuration, runtime: runtime, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: GatewayService(gateway: gateway)),
+            .init(service: ReloadService(gateway: gateway, logger: logger)),
+            .init(service: runtime),
+        ]
         if let interval = notifier.watchdogInterval {
             services.append(
                 .init(
@@ -58,6 +64,59 @@ public enum Daemon {
         )
         try await group.run()
     }
+
+    /// Binds the endpoints before the modules start, so READY means clients can connect.
+    static func startGateway(configuration: DaemonConfiguration, runtime: Runtime, logger: Logger) throws -> Gateway {
+        var security = GatewaySecurity.none
+        if configuration.securityMode == "curve", let keyFile = configuration.serverSecretKeyFile,
+            let allowlist = configuration.allowlist
+        {
+            let secret: String
+            do {
+                secret =
+                    try String(contentsOfFile: keyFile, encoding: .utf8)
+                    .split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            } catch {
+                throw ConfigurationError(
+                    "security.server_secret_key_file \(keyFile): cannot be read (\(error.localizedDescription))")
+            }
+            security = .curve(serverSecretKey: secret, allowlistPath: allowlist)
+        }
+        let options = GatewayOptions(
+            eventsEndpoint: configuration.eventsEndpoint,
+            commandsEndpoint: configuration.commandsEndpoint,
+            security: security,
+            heartbeatInterval: configuration.heartbeatInterval,
+            maxMessageSize: Int64(configuration.maxMessageBytes),
+            eventsHighWaterMark: Int32(clamping: configuration.eventsHighWaterMark),
+            maxInFlightPerClient: configuration.commandsInFlight
+        )
+        let gateway: Gateway
+        do {
+            gateway = try Gateway(
+                options: options, bus: runtime.bus, headSeq: { runtime.journal.headSeq }, logger: logger)
+        } catch {
+            throw ConfigurationError("\(error)")
+        }
+        do {
+            try gateway.start()
+        } catch {
+            throw EndpointError(description: "cannot open the endpoints: \(error)")
+        }
+        runtime.addCommittedSink { gateway.publish($0) }
+        runtime.reportGatewayState { gateway.state }
+        if let endpoints = gateway.endpoints {
+            FileHandle.standardOutput.write(
+                Data("concordd: events \(endpoints.events) commands \(endpoints.commands)\n".utf8)
+            )
+        }
+        return gateway
+    }
+}
+
+/// The endpoints could not be bound (in use, no permission, bad path): exit status 1, so systemd may retry.
+public struct EndpointError: Error, CustomStringConvertible {
+    public let description: String
 }
 
 /// Lets the ready hook read the runtime it belongs to.

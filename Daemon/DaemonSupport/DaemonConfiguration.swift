@@ -11,6 +11,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var commandsEndpoint: String
     public var heartbeatInterval: Duration
     public var maxWritesPerTransaction: Int
+    public var securityMode: String
+    public var serverSecretKeyFile: String?
+    public var allowlist: String?
+    public var maxMessageBytes: Int
+    public var eventsHighWaterMark: Int
+    public var commandsInFlight: Int
     /// `modules.<name>.<key>` values, by module name and key.
     public var modules: [String: [String: String]]
 
@@ -58,15 +64,51 @@ public struct DaemonConfiguration: Sendable, Equatable {
             try setting.validate(reader.string(forKey: ConfigKey(setting.key)) ?? setting.defaultValue)
         }
         let dataDirectory = try value(.dataDirectory)
-        return DaemonConfiguration(
+        let configuration = DaemonConfiguration(
             dataDirectory: URL(fileURLWithPath: dataDirectory).standardizedFileURL.path,
             logLevel: Logger.Level(rawValue: try value(.logLevel)) ?? .info,
             eventsEndpoint: try value(.eventsEndpoint),
             commandsEndpoint: try value(.commandsEndpoint),
             heartbeatInterval: .milliseconds(Int(try value(.heartbeatInterval)) ?? 1000),
             maxWritesPerTransaction: Int(try value(.maxWritesPerTransaction)) ?? 1024,
+            securityMode: try value(.securityMode),
+            serverSecretKeyFile: try value(.serverSecretKeyFile).nonEmpty,
+            allowlist: try value(.allowlist).nonEmpty,
+            maxMessageBytes: Int(try value(.maxMessageBytes)) ?? 1 << 20,
+            eventsHighWaterMark: Int(try value(.eventsHighWaterMark)) ?? 100_000,
+            commandsInFlight: Int(try value(.commandsInFlight)) ?? 64,
             modules: moduleValues
         )
+        try configuration.checkSecurity()
+        return configuration
+    }
+
+    /// Refuses endpoints other machines can reach unless CURVE is on, and CURVE without its files.
+    func checkSecurity() throws(ConfigurationError) {
+        if securityMode == "curve" {
+            guard serverSecretKeyFile != nil, allowlist != nil else {
+                throw ConfigurationError(
+                    "security.mode curve needs security.server_secret_key_file (concordctl keys generate writes one) "
+                        + "and security.allowlist (one line per client: <public key> <role> <name>)"
+                )
+            }
+            return
+        }
+        for (setting, endpoint) in [(Setting.eventsEndpoint, eventsEndpoint), (.commandsEndpoint, commandsEndpoint)]
+        where !Self.isLocal(endpoint) {
+            throw ConfigurationError(
+                "\(setting.key) \(endpoint) can be reached from other machines, and security.mode is none: "
+                    + "set security.mode to curve (with security.server_secret_key_file and security.allowlist), "
+                    + "or bind 127.0.0.1 or an ipc:// path"
+            )
+        }
+    }
+
+    static func isLocal(_ endpoint: String) -> Bool {
+        if endpoint.hasPrefix("ipc://") { return true }
+        var host = endpoint.dropFirst("tcp://".count)
+        if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
+        return host == "localhost" || host == "[::1]" || host.hasPrefix("127.")
     }
 }
 
@@ -161,4 +203,8 @@ private struct FileChecker {
                 + Setting.all.map(\.key).joined(separator: ", ") + " and modules.<name>.<key>"
         )
     }
+}
+
+extension String {
+    fileprivate var nonEmpty: String? { isEmpty ? nil : self }
 }

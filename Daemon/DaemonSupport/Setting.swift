@@ -4,6 +4,7 @@ import Logging
 struct Setting: Sendable {
     enum Kind: Sendable {
         case path
+        case optionalPath
         case endpoint
         case integer(ClosedRange<Int>)
         case choice([String])
@@ -68,8 +69,52 @@ struct Setting: Sendable {
         help: "the most concurrent writes committed in one transaction and fsync"
     )
 
+    static let securityMode = Setting(
+        key: "security.mode",
+        flag: nil,
+        defaultValue: "none",
+        kind: .choice(["none", "curve"]),
+        help: "none (loopback and ipc:// only) or curve"
+    )
+    static let serverSecretKeyFile = Setting(
+        key: "security.server_secret_key_file",
+        flag: nil,
+        defaultValue: "",
+        kind: .optionalPath,
+        help: "file holding the server's Z85 secret key (concordctl keys generate writes one)"
+    )
+    static let allowlist = Setting(
+        key: "security.allowlist",
+        flag: nil,
+        defaultValue: "",
+        kind: .optionalPath,
+        help: "file of client public keys with their roles; SIGHUP reloads it"
+    )
+    static let maxMessageBytes = Setting(
+        key: "limits.max_message_bytes",
+        flag: nil,
+        defaultValue: "1048576",
+        kind: .integer(1024...(64 << 20)),
+        help: "largest message a client may send (ZMQ_MAXMSGSIZE); a peer sending more is disconnected"
+    )
+    static let eventsHighWaterMark = Setting(
+        key: "limits.events_send_hwm",
+        flag: nil,
+        defaultValue: "100000",
+        kind: .integer(1...10_000_000),
+        help: "events queued per subscriber before drops (replay recovers them)"
+    )
+    static let commandsInFlight = Setting(
+        key: "limits.commands_in_flight",
+        flag: nil,
+        defaultValue: "64",
+        kind: .integer(1...100_000),
+        help: "commands one client may have in flight; beyond it the answer is unavailable"
+    )
+
     static let all: [Setting] = [
         dataDirectory, logLevel, eventsEndpoint, commandsEndpoint, heartbeatInterval, maxWritesPerTransaction,
+        securityMode, serverSecretKeyFile, allowlist, maxMessageBytes, eventsHighWaterMark, commandsInFlight,
     ]
 
     /// Checks `value` and returns it in canonical form, or says what is wrong.
@@ -77,6 +122,8 @@ struct Setting: Sendable {
         switch kind {
         case .path:
             guard !value.isEmpty else { throw ConfigurationError("\(sources): expected a directory path, got \"\"") }
+            return value
+        case .optionalPath:
             return value
         case .endpoint:
             guard Self.isEndpoint(value) else {

@@ -56,6 +56,11 @@ struct Concordd: AsyncParsableCommand {
             try await Daemon.run(configuration: settings)
         } catch let error as StoreError {
             Self.fail(error.description)
+        } catch let error as ConfigurationError {
+            Self.fail(error.description)
+        } catch let error as EndpointError {
+            FileHandle.standardError.write(Data("concordd: \(error.description)\n".utf8))
+            Foundation.exit(1)
         }
     }
 

@@ -42,6 +42,10 @@ final class DaemonProcess {
             throw DaemonProcessError("concordd is not built at \(concordd.path); run `swift build` first")
         }
         process.executableURL = concordd
+        // Endpoints of its own, so tests can run side by side.
+        var arguments = arguments
+        if !arguments.contains("--events") { arguments += ["--events", "ipc://\(directory.path)/events"] }
+        if !arguments.contains("--commands") { arguments += ["--commands", "ipc://\(directory.path)/commands"] }
         process.arguments = arguments
         process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment.filter {

@@ -1,5 +1,5 @@
 public import ConcordKit
-import Foundation
+public import Foundation
 public import GRDB
 public import Logging
 import Synchronization
@@ -72,7 +72,7 @@ public final class Journal: Sendable {
     private let timersChanged = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// Committed events, in `seq` order, for the dispatcher that delivers them on the bus.
-    public let committed: Mailbox<Envelope<any Event>>
+    public let committed: Mailbox<CommittedEvent>
 
     /// Event types by topic, to decode journaled payloads (timers) back into typed events.
     private let eventTypes = Mutex<[String: any Event.Type]>([:])
@@ -242,7 +242,7 @@ public final class Journal: Sendable {
     private struct CommitOutcome: Sendable {
         /// Each job's error, or `nil` for those that committed.
         var errors: [(any Error)?] = []
-        var envelopes: [Envelope<any Event>] = []
+        var envelopes: [CommittedEvent] = []
         var lastSeq: UInt64
         var timersChanged = false
     }
@@ -288,7 +288,7 @@ public final class Journal: Sendable {
         for job in jobs {
             let transaction = WriteTransaction(db: db, module: job.module, now: now)
             var seq = outcome.lastSeq
-            var envelopes: [Envelope<any Event>] = []
+            var envelopes: [CommittedEvent] = []
             var timersChanged = false
             do {
                 try savepoint.execute()
@@ -304,12 +304,13 @@ public final class Journal: Sendable {
                             correlationID: job.correlationID,
                             payload: pending.event
                         )
-                        let payload = String(decoding: try encoder.encode(pending.event), as: UTF8.self)
+                        let payload = try encoder.encode(pending.event)
                         try insertEvent.execute(arguments: [
                             Int64(seq), envelope.id, pending.topic.rawValue,
-                            now.timeIntervalSince1970, job.module, job.correlationID, payload,
+                            now.timeIntervalSince1970, job.module, job.correlationID,
+                            String(decoding: payload, as: UTF8.self),
                         ])
-                        envelopes.append(envelope)
+                        envelopes.append(CommittedEvent(envelope: envelope, payloadJSON: payload))
                     }
                     for change in transaction.timerChanges {
                         timersChanged = true
@@ -414,4 +415,11 @@ public final class Journal: Sendable {
             logger.warning("closing the database failed", metadata: ["error": "\(error)"])
         }
     }
+}
+
+/// An event as it was committed: the typed envelope, and its payload as the JSON the journal stored,
+/// so the wire can send it without encoding it again.
+public struct CommittedEvent: Sendable {
+    public var envelope: Envelope<any Event>
+    public var payloadJSON: Data
 }

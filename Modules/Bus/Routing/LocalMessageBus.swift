@@ -30,8 +30,8 @@ public final class LocalMessageBus: MessageBus {
         try await commands.send(command, context: context)
     }
 
-    /// Decodes `args` (a JSON object) as the command named `name`, runs it and returns the reply as JSON.
-    public func dispatch(command name: String, args: Data, context: CommandContext) async throws -> JSONValue {
+    /// Decodes `args` (a JSON object) as the command named `name`, runs it and returns the reply as JSON text.
+    public func dispatch(command name: String, args: Data, context: CommandContext) async throws -> Data {
         try await commands.dispatch(command: name, args: args, context: context)
     }
 
@@ -118,5 +118,12 @@ public final class LocalMessageBus: MessageBus {
             routes.cache[key] = matching
             return matching
         }
+    }
+}
+
+extension LocalMessageBus {
+    /// Whether the command named `name` changes state; `nil` when no module handles it.
+    public func isMutating(command name: String) -> Bool? {
+        commands.entries.withLock { $0[name] }.map { $0.type.isMutating }
     }
 }

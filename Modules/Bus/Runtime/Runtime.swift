@@ -67,6 +67,8 @@ public final class Runtime: Service, Sendable {
     private let loaded = Mutex<[Loaded]>([])
     private let tasks = Mutex(Tasks())
     private let catalogCache = Mutex<Catalog?>(nil)
+    private let sinks = Mutex<[@Sendable ([CommittedEvent]) -> Void]>([])
+    private let gatewayState = Mutex<(@Sendable () -> GatewayState)?>(nil)
     private let hooks: Hooks
 
     /// Called when the daemon is ready and when it starts stopping (systemd notification).
@@ -136,10 +138,11 @@ public final class Runtime: Service, Sendable {
 
     /// Starts the dispatcher, the modules (the `system` module first), timers and heartbeats, then takes commands.
     public func start() async {
-        let dispatcher = Task { [journal, bus] in
-            var batch: [Envelope<any Event>] = []
+        let dispatcher = Task { [unowned self, journal, bus] in
+            var batch: [CommittedEvent] = []
             while await journal.committed.receive(into: &batch) {
-                await bus.deliver(erased: batch)
+                for sink in self.sinks.withLock({ $0 }) { sink(batch) }
+                await bus.deliver(erased: batch.map(\.envelope))
             }
         }
         tasks.withLock { $0.dispatcher = dispatcher }
@@ -247,6 +250,18 @@ public final class Runtime: Service, Sendable {
         logger.info("concordd stopped", metadata: ["head_seq": "\(journal.headSeq)"])
     }
 
+    /// Hands every batch of committed events, in `seq` order, to `sink` (the gateway's event stream).
+    ///
+    /// The sink runs on the dispatcher and must not block: it queues or drops, and says so in its state.
+    public func addCommittedSink(_ sink: @escaping @Sendable ([CommittedEvent]) -> Void) {
+        sinks.withLock { $0.append(sink) }
+    }
+
+    /// Lets the gateway report its endpoints and counters in `system.status`.
+    public func reportGatewayState(_ provider: @escaping @Sendable () -> GatewayState) {
+        gatewayState.withLock { $0 = provider }
+    }
+
     // MARK: Status and catalog
 
     private func setState(_ name: String, _ state: ModuleState.State, error: String? = nil) {
@@ -262,6 +277,7 @@ public final class Runtime: Service, Sendable {
     public var moduleStates: [ModuleState] { states.withLock { $0 } }
 
     func status() -> SystemStatus {
+        let gateway = gatewayState.withLock { $0 }?()
         let subscribers = bus.subscriberStates.map {
             SubscriberState(
                 subscriber: $0.subscriber,
@@ -279,8 +295,9 @@ public final class Runtime: Service, Sendable {
             headSeq: journal.headSeq,
             modules: moduleStates,
             subscribers: subscribers,
-            drops: subscribers.reduce(0) { $0 + $1.dropped },
-            accepting: bus.commands.isAccepting
+            drops: subscribers.reduce(0) { $0 + $1.dropped } + (gateway?.eventsDropped ?? 0),
+            accepting: bus.commands.isAccepting,
+            gateway: gateway
         )
     }
 

@@ -11,6 +11,8 @@ public struct SystemStatus: Codable, Sendable {
     public var drops: UInt64
     /// Whether the daemon takes commands (`false` while starting or stopping).
     public var accepting: Bool
+    /// The ZeroMQ endpoints, when the gateway runs.
+    public var gateway: GatewayState?
 
     public init(
         version: String,
@@ -19,7 +21,8 @@ public struct SystemStatus: Codable, Sendable {
         modules: [ModuleState],
         subscribers: [SubscriberState],
         drops: UInt64,
-        accepting: Bool
+        accepting: Bool,
+        gateway: GatewayState? = nil
     ) {
         self.version = version
         self.uptimeSeconds = uptimeSeconds
@@ -28,6 +31,7 @@ public struct SystemStatus: Codable, Sendable {
         self.subscribers = subscribers
         self.drops = drops
         self.accepting = accepting
+        self.gateway = gateway
     }
 
     enum CodingKeys: String, CodingKey {
@@ -38,6 +42,7 @@ public struct SystemStatus: Codable, Sendable {
         case subscribers
         case drops
         case accepting
+        case gateway
     }
 }
 
@@ -91,4 +96,58 @@ public struct SubscriberState: Codable, Sendable, Equatable {
 
 extension OverflowPolicy: CaseIterable {
     public static var allCases: [OverflowPolicy] { [.block, .drop] }
+}
+
+/// The gateway's endpoints and what crossed them since start.
+public struct GatewayState: Codable, Sendable, Equatable {
+    public var eventsEndpoint: String
+    public var commandsEndpoint: String
+    public var securityMode: String
+    /// Topic-prefix subscriptions the event socket holds now.
+    public var eventSubscriptions: Int
+    public var eventsPublished: UInt64
+    /// Events dropped before the socket (queue full); subscribers recover them with `events.replay`.
+    public var eventsDropped: UInt64
+    public var commandsReceived: UInt64
+    public var commandsRejected: UInt64
+    /// Peers disconnected by libzmq, for instance for a message over the size limit.
+    public var peersDisconnected: UInt64
+    public var clientsRefused: UInt64
+
+    public init(
+        eventsEndpoint: String,
+        commandsEndpoint: String,
+        securityMode: String,
+        eventSubscriptions: Int,
+        eventsPublished: UInt64,
+        eventsDropped: UInt64,
+        commandsReceived: UInt64,
+        commandsRejected: UInt64,
+        peersDisconnected: UInt64,
+        clientsRefused: UInt64
+    ) {
+        self.eventsEndpoint = eventsEndpoint
+        self.commandsEndpoint = commandsEndpoint
+        self.securityMode = securityMode
+        self.eventSubscriptions = eventSubscriptions
+        self.eventsPublished = eventsPublished
+        self.eventsDropped = eventsDropped
+        self.commandsReceived = commandsReceived
+        self.commandsRejected = commandsRejected
+        self.peersDisconnected = peersDisconnected
+        self.clientsRefused = clientsRefused
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case eventsEndpoint = "events_endpoint"
+        case commandsEndpoint = "commands_endpoint"
+        case securityMode = "security_mode"
+        case eventSubscriptions = "event_subscriptions"
+        case eventsPublished = "events_published"
+        case eventsDropped = "events_dropped"
+        case commandsReceived = "commands_received"
+        case commandsRejected = "commands_rejected"
+        case peersDisconnected = "peers_disconnected"
+        case clientsRefused = "clients_refused"
+    }
 }

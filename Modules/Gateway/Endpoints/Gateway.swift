@@ -1,0 +1,435 @@
+public import Bus
+import ConcordKit
+public import Contracts
+import Foundation
+public import Logging
+import Synchronization
+import ZeroMQ
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Exposes the bus as PROTOCOL.md's endpoints: an XPUB event stream and a ROUTER command socket.
+///
+/// One dedicated thread owns both sockets and polls them with an eventfd that other threads signal when
+/// they queue an event or a reply; no socket is ever touched from another thread.
+public final class Gateway: Sendable {
+    private struct Reply {
+        var identity: [UInt8]
+        var delimited: Bool
+        var body: [UInt8]
+    }
+
+    private struct Outbox {
+        var events: [[UInt8]] = []
+        var replies: [Reply] = []
+    }
+
+    private struct Counters {
+        var eventSubscriptions = 0
+        var eventsPublished: UInt64 = 0
+        var eventsDropped: UInt64 = 0
+        var commandsReceived: UInt64 = 0
+        var commandsRejected: UInt64 = 0
+        var peersDisconnected: UInt64 = 0
+        var clientsRefused: UInt64 = 0
+    }
+
+    public let options: GatewayOptions
+    private let bus: LocalMessageBus
+    private let headSeq: @Sendable () -> UInt64
+    private let logger: Logger
+    private let access: AccessControl
+    private let wakeup: ZMQWakeup
+    private let outbox = Mutex(Outbox())
+    private let counters = Mutex(Counters())
+    private let running = Atomic<Bool>(false)
+    private let boundEndpoints = Mutex<(events: String, commands: String)?>(nil)
+    private let finished = Completion()
+
+    public init(
+        options: GatewayOptions,
+        bus: LocalMessageBus,
+        headSeq: @escaping @Sendable () -> UInt64,
+        logger: Logger
+    ) throws {
+        self.options = options
+        self.bus = bus
+        self.headSeq = headSeq
+        self.logger = logger
+        self.access = try AccessControl(security: options.security, logger: logger)
+        self.wakeup = try ZMQWakeup()
+    }
+
+    /// The endpoints as bound (a `tcp://host:*` wildcard resolved to its port).
+    public var endpoints: (events: String, commands: String)? { boundEndpoints.withLock { $0 } }
+
+    // MARK: Starting and stopping
+
+    /// Binds both endpoints on the gateway's thread; throws when either cannot be bound.
+    public func start() throws {
+        let ready = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<Void, any Error>?>(nil)
+        running.store(true, ordering: .releasing)
+        let thread = Thread { [self] in
+            self.run { result in
+                outcome.withLock { $0 = result }
+                ready.signal()
+            }
+            self.finished.fulfill()
+        }
+        thread.name = "concord-gateway"
+        thread.start()
+        ready.wait()
+        if case .failure(let error) = outcome.withLock({ $0 }) ?? .success(()) {
+            running.store(false, ordering: .releasing)
+            throw error
+        }
+        let endpoints = self.endpoints
+        logger.info(
+            "gateway bound",
+            metadata: [
+                "events": "\(endpoints?.events ?? "-")", "commands": "\(endpoints?.commands ?? "-")",
+                "security": "\(options.security.mode)",
+            ]
+        )
+    }
+
+    /// Sends what is queued, closes the sockets and ends the thread.
+    public func stop() async {
+        guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        wakeup.signal()
+        await finished.wait()
+        access.stop()
+    }
+
+    /// Re-reads the allowlist (SIGHUP); keys removed from it lose access at their next command or connection.
+    public func reloadAllowlist() {
+        access.reload()
+    }
+
+    // MARK: Events
+
+    /// Queues committed events for the event stream; drops and counts them when the queue is full.
+    public func publish(_ events: [CommittedEvent]) {
+        let frames = events.map { committed in
+            let envelope = committed.envelope
+            return (
+                envelope.topic.rawValue,
+                WireWriter.envelope(
+                    seq: envelope.seq,
+                    id: envelope.id,
+                    topic: envelope.topic.rawValue,
+                    time: envelope.time,
+                    source: envelope.source,
+                    correlationID: envelope.correlationID,
+                    payloadJSON: committed.payloadJSON
+                )
+            )
+        }
+        publish(frames: frames)
+    }
+
+    /// Queues ready-made event messages (topic, envelope JSON).
+    public func publish(frames: [(topic: String, envelope: [UInt8])]) {
+        let capacity = options.eventQueueCapacity
+        let (wasEmpty, dropped) = outbox.withLock { outbox -> (Bool, Int) in
+            let wasEmpty = outbox.events.isEmpty && outbox.replies.isEmpty
+            let room = max(0, capacity - outbox.events.count / 2)
+            let taken = min(room, frames.count)
+            for frame in frames.prefix(taken) {
+                outbox.events.append(Array(frame.topic.utf8))
+                outbox.events.append(frame.envelope)
+            }
+            return (wasEmpty, frames.count - taken)
+        }
+        if dropped > 0 { counters.withLock { $0.eventsDropped += UInt64(dropped) } }
+        if wasEmpty { wakeup.signal() }
+    }
+
+    /// The gateway's part of `system.status`.
+    public var state: GatewayState {
+        let counters = self.counters.withLock { $0 }
+        let endpoints = self.endpoints
+        return GatewayState(
+            eventsEndpoint: endpoints?.events ?? options.eventsEndpoint,
+            commandsEndpoint: endpoints?.commands ?? options.commandsEndpoint,
+            securityMode: options.security.mode,
+            eventSubscriptions: counters.eventSubscriptions,
+            eventsPublished: counters.eventsPublished,
+            eventsDropped: counters.eventsDropped,
+            commandsReceived: counters.commandsReceived,
+            commandsRejected: counters.commandsRejected,
+            peersDisconnected: counters.peersDisconnected,
+            clientsRefused: counters.clientsRefused + access.refusedConnections
+        )
+    }
+
+    // MARK: The I/O thread
+
+    private func run(ready: (Result<Void, any Error>) -> Void) {
+        let context: ZMQContext
+        let events: ZMQSocket
+        let commands: ZMQSocket
+        let monitor: ZMQSocket
+        do {
+            context = try ZMQContext()
+            try access.startZAP(context: context)
+            events = try context.socket(.xpub)
+            commands = try context.socket(.router)
+            for socket in [events, commands] {
+                try socket.set(ZMQOption.linger, Int32(0))
+                try socket.set(ZMQOption.maxMessageSize, options.maxMessageSize)
+                try access.configureServer(socket)
+            }
+            try events.set(ZMQOption.sendHighWaterMark, options.eventsHighWaterMark)
+            try commands.set(ZMQOption.routerMandatory, Int32(1))
+            try commands.set(ZMQOption.heartbeatInterval, Int32(options.commandHeartbeatInterval.milliseconds))
+            try commands.set(ZMQOption.heartbeatTimeout, Int32(options.commandHeartbeatTimeout.milliseconds))
+            let monitorEndpoint = "inproc://concord-gateway-monitor-\(UUID().uuidString)"
+            try commands.monitor(monitorEndpoint, events: ZMQMonitorEvent.disconnected)
+            monitor = try context.socket(.pair)
+            try monitor.connect(monitorEndpoint)
+            try events.bind(options.eventsEndpoint)
+            try commands.bind(options.commandsEndpoint)
+            boundEndpoints.withLock { $0 = (events.lastEndpoint, commands.lastEndpoint) }
+        } catch {
+            access.stop()
+            ready(.failure(error))
+            return
+        }
+        ready(.success(()))
+
+        var poller = ZMQPoller()
+        poller.add(events)
+        poller.add(commands)
+        poller.add(monitor)
+        poller.add(fileDescriptor: wakeup.fileDescriptor)
+        var inFlight: [[UInt8]: Int] = [:]
+        let heartbeat = options.heartbeatInterval
+        var nextHeartbeat = ContinuousClock.now + heartbeat
+        while running.load(ordering: .acquiring) {
+            let wait = max(0, (nextHeartbeat - ContinuousClock.now).milliseconds)
+            let readable: [Bool]
+            do {
+                readable = try poller.poll(timeoutMilliseconds: wait)
+            } catch {
+                logger.error("gateway poll failed; stopping the endpoints", metadata: ["error": "\(error)"])
+                break
+            }
+            if readable[0] { drainSubscriptions(events) }
+            if readable[1] { receiveCommands(commands, inFlight: &inFlight) }
+            if readable[2] { drainMonitor(monitor) }
+            if readable[3] { wakeup.clear() }
+            flush(events: events, commands: commands, inFlight: &inFlight)
+            if ContinuousClock.now >= nextHeartbeat {
+                sendHeartbeat(events)
+                nextHeartbeat = ContinuousClock.now + heartbeat
+            }
+        }
+        flush(events: events, commands: commands, inFlight: &inFlight)
+        monitor.close()
+        events.close()
+        commands.close()
+        access.stopZAP()
+        context.shutdown()
+    }
+
+    private func drainSubscriptions(_ socket: ZMQSocket) {
+        while let message = try? socket.receive(wait: false) {
+            guard let first = message.frames.first?.first else { continue }
+            counters.withLock { $0.eventSubscriptions += first == 1 ? 1 : (first == 0 ? -1 : 0) }
+        }
+    }
+
+    private func drainMonitor(_ socket: ZMQSocket) {
+        while let message = try? socket.receive(wait: false) {
+            guard let first = message.frames.first, first.count >= 2 else { continue }
+            let event = UInt16(first[0]) | UInt16(first[1]) << 8
+            if Int32(event) == ZMQMonitorEvent.disconnected { counters.withLock { $0.peersDisconnected += 1 } }
+        }
+    }
+
+    private func sendHeartbeat(_ socket: ZMQSocket) {
+        var payload = WireWriter(capacity: 32)
+        payload.raw("{\"head_seq\":")
+        payload.number(headSeq())
+        payload.raw("}")
+        let envelope = WireWriter.envelope(
+            seq: nil,
+            id: MessageID.next(),
+            topic: Heartbeat.topic.rawValue,
+            time: Date(),
+            source: "system",
+            correlationID: nil,
+            payloadJSON: payload.bytes
+        )
+        try? socket.send([Array(Heartbeat.topic.rawValue.utf8), envelope], wait: false)
+    }
+
+    private func flush(events: ZMQSocket, commands: ZMQSocket, inFlight: inout [[UInt8]: Int]) {
+        let pending = outbox.withLock { outbox in
+            defer { outbox = Outbox() }
+            return outbox
+        }
+        var published: UInt64 = 0
+        var index = 0
+        while index + 1 < pending.events.count {
+            let sent = pending.events[index].withUnsafeBytes { topic in
+                pending.events[index + 1].withUnsafeBytes { envelope in
+                    (try? events.send(topic, envelope, wait: false)) != nil
+                }
+            }
+            if sent { published += 1 }
+            index += 2
+        }
+        if published > 0 { counters.withLock { $0.eventsPublished += published } }
+        for reply in pending.replies {
+            if let count = inFlight[reply.identity] {
+                inFlight[reply.identity] = count > 1 ? count - 1 : nil
+            }
+            sendReply(reply, on: commands)
+        }
+    }
+
+    private func sendReply(_ reply: Reply, on socket: ZMQSocket) {
+        var frames = [reply.identity]
+        if reply.delimited { frames.append([]) }
+        frames.append(reply.body)
+        do {
+            try socket.send(frames, wait: false)
+        } catch {
+            // The client went away (EHOSTUNREACH) or its queue is full: its reply cannot be delivered.
+            logger.debug("a reply could not be delivered", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: Commands
+
+    private func receiveCommands(_ socket: ZMQSocket, inFlight: inout [[UInt8]: Int]) {
+        for _ in 0..<1024 {
+            let message: ZMQSocket.Message?
+            do {
+                message = try socket.receive(wait: false)
+            } catch {
+                logger.warning("receiving a command failed", metadata: ["error": "\(error)"])
+                return
+            }
+            guard let message, let identity = message.frames.first else { return }
+            counters.withLock { $0.commandsReceived += 1 }
+            let rest = message.frames.dropFirst()
+            let delimited = rest.first?.isEmpty == true && rest.count >= 1
+            let body: [UInt8]
+            if delimited && rest.count == 2 {
+                body = rest.last!
+            } else if !delimited && rest.count == 1 {
+                body = rest.first!
+            } else {
+                let frames = delimited ? rest.count - 1 : rest.count
+                reject(
+                    identity,
+                    delimited,
+                    id: .null,
+                    .badRequest(
+                        "expected one frame holding a JSON object (after an empty delimiter frame for REQ clients); "
+                            + "got \(frames) frames"
+                    ),
+                    on: socket
+                )
+                continue
+            }
+            handle(body, identity: identity, delimited: delimited, userID: message.userID, socket, &inFlight)
+        }
+    }
+
+    private func handle(
+        _ body: [UInt8],
+        identity: [UInt8],
+        delimited: Bool,
+        userID: String?,
+        _ socket: ZMQSocket,
+        _ inFlight: inout [[UInt8]: Int]
+    ) {
+        let request: WireRequest
+        do {
+            request = try WireRequest.parse(body)
+        } catch {
+            reject(identity, delimited, id: error.id, error.error, on: socket)
+            return
+        }
+        if let denial = access.check(
+            command: request.command, mutating: bus.isMutating(command: request.command), userID: userID)
+        {
+            reject(identity, delimited, id: request.id, denial, on: socket)
+            return
+        }
+        let count = inFlight[identity] ?? 0
+        guard count < options.maxInFlightPerClient else {
+            reject(
+                identity,
+                delimited,
+                id: request.id,
+                ConcordError(
+                    .unavailable,
+                    "this client has \(count) commands in flight, the most allowed; retry after a reply arrives",
+                    details: ["retry_after_ms": 50, "max_in_flight": .int(Int64(options.maxInFlightPerClient))]
+                ),
+                on: socket
+            )
+            return
+        }
+        inFlight[identity] = count + 1
+        let context = CommandContext(
+            requestID: request.id.stringValue ?? request.id.intValue.map { String($0) },
+            idempotencyKey: request.idempotencyKey,
+            caller: userID ?? "client"
+        )
+        Task { [bus, logger] in
+            let reply: [UInt8]
+            do {
+                let result = try await bus.dispatch(command: request.command, args: request.args, context: context)
+                reply = WireWriter.success(id: request.id, resultJSON: result)
+            } catch let error as ConcordError {
+                reply = WireWriter.failure(id: request.id, error: error)
+            } catch {
+                logger.error(
+                    "command failed with an unexpected error",
+                    metadata: [
+                        "command": "\(request.command)", "request_id": "\(context.requestID ?? "-")",
+                        "error": "\(error)",
+                    ]
+                )
+                reply = WireWriter.failure(
+                    id: request.id,
+                    error: ConcordError(
+                        .internal, "internal error; it is logged under request id \(context.requestID ?? "null")")
+                )
+            }
+            self.queue(Reply(identity: identity, delimited: delimited, body: reply))
+        }
+    }
+
+    private func reject(
+        _ identity: [UInt8], _ delimited: Bool, id: JSONValue, _ error: ConcordError, on socket: ZMQSocket
+    ) {
+        counters.withLock { $0.commandsRejected += 1 }
+        sendReply(
+            Reply(identity: identity, delimited: delimited, body: WireWriter.failure(id: id, error: error)), on: socket)
+    }
+
+    private func queue(_ reply: Reply) {
+        let wasEmpty = outbox.withLock { outbox in
+            defer { outbox.replies.append(reply) }
+            return outbox.events.isEmpty && outbox.replies.isEmpty
+        }
+        if wasEmpty { wakeup.signal() }
+    }
+}
+
+extension Duration {
+    var milliseconds: Int {
+        let (seconds, attoseconds) = components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}

@@ -1,0 +1,209 @@
+public import ConcordKit
+public import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Writes the protocol's JSON frames straight into bytes: envelopes around payloads the journal already
+/// encoded, replies around results the bus already encoded, and any `JSONValue`.
+public struct WireWriter {
+    public private(set) var bytes: [UInt8] = []
+
+    public init(capacity: Int = 256) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    public mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func raw(_ data: some Collection<UInt8>) {
+        bytes.append(contentsOf: data)
+    }
+
+    public mutating func number(_ value: UInt64) {
+        if value == 0 {
+            bytes.append(UInt8(ascii: "0"))
+            return
+        }
+        var digits: [UInt8] = []
+        var rest = value
+        while rest > 0 {
+            digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        }
+        bytes.append(contentsOf: digits.reversed())
+    }
+
+    public mutating func number(_ value: Int64) {
+        if value < 0 {
+            bytes.append(UInt8(ascii: "-"))
+            number(value.magnitude)
+        } else {
+            number(UInt64(value))
+        }
+    }
+
+    /// A JSON string, escaped as RFC 8259 requires.
+    public mutating func string(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): raw("\\\"")
+            case UInt8(ascii: "\\"): raw("\\\\")
+            case 0x0A: raw("\\n")
+            case 0x0D: raw("\\r")
+            case 0x09: raw("\\t")
+            case 0..<0x20:
+                raw("\\u00")
+                bytes.append(Self.hex[Int(byte >> 4)])
+                bytes.append(Self.hex[Int(byte & 0x0F)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    public mutating func value(_ value: JSONValue) {
+        switch value {
+        case .null: raw("null")
+        case .bool(let flag): flag ? raw("true") : raw("false")
+        case .int(let number): self.number(number)
+        case .double(let number):
+            if number.isFinite {
+                raw(Array("\(number)".utf8))
+            } else {
+                raw("null")
+            }
+        case .string(let text): string(text)
+        case .array(let items):
+            bytes.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                self.value(item)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let fields):
+            bytes.append(UInt8(ascii: "{"))
+            for (index, key) in fields.keys.sorted().enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                string(key)
+                bytes.append(UInt8(ascii: ":"))
+                self.value(fields[key]!)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// A UUID in lowercase hexadecimal with dashes.
+    public mutating func uuid(_ id: UUID) {
+        bytes.append(UInt8(ascii: "\""))
+        withUnsafeBytes(of: id.uuid) { raw in
+            for (index, byte) in raw.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(UInt8(ascii: "-")) }
+                bytes.append(Self.hex[Int(byte >> 4)])
+                bytes.append(Self.hex[Int(byte & 0x0F)])
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A UTC time as `"2026-11-22T10:00:00.123Z"`, the form `EnvelopeTime` parses.
+    public mutating func time(_ date: Date) {
+        let interval = date.timeIntervalSince1970
+        var seconds = time_t(interval.rounded(.down))
+        var milliseconds = Int(((interval - Double(seconds)) * 1000).rounded(.down))
+        if milliseconds >= 1000 {
+            seconds += 1
+            milliseconds -= 1000
+        }
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        bytes.append(UInt8(ascii: "\""))
+        digits(Int(parts.tm_year) + 1900, 4)
+        bytes.append(UInt8(ascii: "-"))
+        digits(Int(parts.tm_mon) + 1, 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(Int(parts.tm_mday), 2)
+        bytes.append(UInt8(ascii: "T"))
+        digits(Int(parts.tm_hour), 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(Int(parts.tm_min), 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(Int(parts.tm_sec), 2)
+        bytes.append(UInt8(ascii: "."))
+        digits(milliseconds, 3)
+        raw("Z\"")
+    }
+
+    private mutating func digits(_ value: Int, _ width: Int) {
+        var divisor = 1
+        for _ in 1..<width { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8((rest / divisor) % 10))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+}
+
+extension WireWriter {
+    /// PROTOCOL.md's envelope around a payload that is already JSON.
+    public static func envelope(
+        seq: UInt64?,
+        id: UUID,
+        topic: String,
+        time: Date,
+        source: String,
+        correlationID: String?,
+        payloadJSON: some Collection<UInt8>
+    ) -> [UInt8] {
+        var writer = WireWriter(capacity: 200 + payloadJSON.count)
+        writer.raw("{\"seq\":")
+        if let seq { writer.number(seq) } else { writer.raw("null") }
+        writer.raw(",\"id\":")
+        writer.uuid(id)
+        writer.raw(",\"topic\":")
+        writer.string(topic)
+        writer.raw(",\"time\":")
+        writer.time(time)
+        writer.raw(",\"source\":")
+        writer.string(source)
+        writer.raw(",\"correlation_id\":")
+        if let correlationID { writer.string(correlationID) } else { writer.raw("null") }
+        writer.raw(",\"payload\":")
+        writer.raw(payloadJSON)
+        writer.raw("}")
+        return writer.bytes
+    }
+
+    /// `{"id": ..., "ok": true, "result": ...}` around a result that is already JSON.
+    public static func success(id: JSONValue, resultJSON: some Collection<UInt8>) -> [UInt8] {
+        var writer = WireWriter(capacity: 48 + resultJSON.count)
+        writer.raw("{\"id\":")
+        writer.value(id)
+        writer.raw(",\"ok\":true,\"result\":")
+        writer.raw(resultJSON)
+        writer.raw("}")
+        return writer.bytes
+    }
+
+    /// `{"id": ..., "ok": false, "error": {"code", "message", "details"}}`.
+    public static func failure(id: JSONValue, error: ConcordError) -> [UInt8] {
+        var writer = WireWriter()
+        writer.raw("{\"id\":")
+        writer.value(id)
+        writer.raw(",\"ok\":false,\"error\":{\"code\":")
+        writer.string(error.code.rawValue)
+        writer.raw(",\"message\":")
+        writer.string(error.message)
+        writer.raw(",\"details\":")
+        writer.value(.object(error.details))
+        writer.raw("}}")
+        return writer.bytes
+    }
+}

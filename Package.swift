@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "concordd", targets: ["concordd"]),
+        .executable(name: "concordctl", targets: ["concordctl"]),
         .executable(name: "concord-bench", targets: ["concord-bench"]),
         .library(name: "ConcordKit", targets: ["ConcordKit"]),
         .library(name: "Contracts", targets: ["Contracts"]),
@@ -112,6 +113,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Daemon/concordd",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "concordctl",
+            dependencies: [
+                "ZeroMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Daemon/concordctl",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -103,6 +103,7 @@ public enum Daemon {
         } catch {
             throw EndpointError(description: "cannot open the endpoints: \(error)")
         }
+        try gateway.registerCommands()
         runtime.addCommittedSink { gateway.publish($0) }
         runtime.reportGatewayState { gateway.state }
         if let endpoints = gateway.endpoints {

@@ -313,7 +313,7 @@ public final class Runtime: Service, Sendable {
             )
         }
         let running = Set(moduleStates.filter { $0.state == .running }.map(\.name))
-        let systemPublishes: [any Event.Type] = [Heartbeat.self]
+        let systemPublishes: [any Event.Type] = [Heartbeat.self, NoteRecorded.self]
         let published = [("system", systemPublishes)] + modules.map { ($0.descriptor.name, $0.descriptor.publishes) }
         let events = published.filter { running.contains($0.0) }.flatMap { module, types in
             types.map {

@@ -1,5 +1,6 @@
 import ConcordKit
 import Contracts
+import Foundation
 
 /// The `system` module: liveness, status, the message catalog, and the journal's head and replay.
 struct SystemModule: Module {
@@ -12,8 +13,10 @@ struct SystemModule: Module {
         ModuleDescriptor(
             name: "system",
             version: version,
-            commands: [Ping.self, GetStatus.self, GetCatalog.self, GetEventsHead.self, ReplayEvents.self],
-            publishes: [Heartbeat.self]
+            commands: [
+                Ping.self, GetStatus.self, GetCatalog.self, GetEventsHead.self, ReplayEvents.self, RecordNote.self,
+            ],
+            publishes: [Heartbeat.self, NoteRecorded.self]
         )
     }
 
@@ -23,6 +26,15 @@ struct SystemModule: Module {
         try context.handle(GetCatalog.self) { _, _ in catalog() }
         try context.handle(GetEventsHead.self) { _, _ in EventsHead(headSeq: journal.headSeq) }
         try context.handle(ReplayEvents.self) { query, _ in try await replay(query) }
+        try context.handle(RecordNote.self) { command, meta in
+            let text = command.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty, text.count <= 4000 else {
+                throw ConcordError.badRequest("args.text: expected 1 to 4000 characters of text, got \(text.count)")
+            }
+            let note = NoteRecorded(text: text, by: meta.caller)
+            try await context.store.write { transaction in transaction.emit(note) }
+            return note
+        }
     }
 
     private func replay(_ query: ReplayEvents) async throws -> ReplayedEvents {

@@ -93,3 +93,43 @@ public struct ReplayedEvents: Codable, Sendable {
         case headSeq = "head_seq"
     }
 }
+
+/// Records an operator's note in the journal, such as "import of the 2026 member list started",
+/// so it stands in the event stream between the events it explains.
+public struct RecordNote: Command {
+    public static let topic: Topic = "system.note"
+    public typealias Reply = NoteRecorded
+
+    public var text: String
+
+    public init(text: String) { self.text = text }
+}
+
+/// A note an operator recorded.
+public struct NoteRecorded: Event, Equatable {
+    public static let topic: Topic = "system.note.recorded"
+
+    public var text: String
+    /// The client that recorded it (its allowlist name under CURVE).
+    public var by: String
+
+    public init(text: String, by: String) {
+        self.text = text
+        self.by = by
+    }
+}
+
+/// Re-reads the CURVE allowlist now, as SIGHUP does (admin role).
+public struct ReloadAllowlist: Command {
+    public static let topic: Topic = "system.allowlist.reload"
+    public typealias Reply = AllowlistReloaded
+
+    public init() {}
+}
+
+public struct AllowlistReloaded: Codable, Sendable, Equatable {
+    /// Keys in the allowlist now.
+    public var keys: Int
+
+    public init(keys: Int) { self.keys = keys }
+}

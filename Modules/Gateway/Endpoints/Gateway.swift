@@ -105,8 +105,16 @@ public final class Gateway: Sendable {
     }
 
     /// Re-reads the allowlist (SIGHUP); keys removed from it lose access at their next command or connection.
-    public func reloadAllowlist() {
+    @discardableResult
+    public func reloadAllowlist() -> Int {
         access.reload()
+    }
+
+    /// Registers the gateway's own command, `system.allowlist.reload` (admin role).
+    public func registerCommands() throws {
+        try bus.register(ReloadAllowlist.self, module: "gateway") { [weak self] _, _ in
+            AllowlistReloaded(keys: self?.reloadAllowlist() ?? 0)
+        }
     }
 
     // MARK: Events
@@ -383,7 +391,7 @@ public final class Gateway: Sendable {
         let context = CommandContext(
             requestID: request.id.stringValue ?? request.id.intValue.map { String($0) },
             idempotencyKey: request.idempotencyKey,
-            caller: userID ?? "client"
+            caller: access.callerName(userID)
         )
         Task { [bus, logger] in
             let reply: [UInt8]

@@ -8,7 +8,7 @@ import ZeroMQ
 /// checked against the allowlist as it is now, so a key removed from it is refused at its next command.
 final class AccessControl: Sendable {
     /// Commands that need the admin role (system administration).
-    static let adminCommands: Set<String> = []
+    static let adminCommands: Set<String> = ["system.allowlist.reload"]
 
     let security: GatewaySecurity
     private let logger: Logger
@@ -31,15 +31,19 @@ final class AccessControl: Sendable {
 
     var refusedConnections: UInt64 { refused.load(ordering: .relaxed) }
 
-    /// Re-reads the allowlist; a file that does not parse leaves the current list in force.
-    func reload() {
-        guard case .curve(_, let path) = security else { return }
+    /// Re-reads the allowlist and returns how many keys it holds; a file that does not parse leaves the
+    /// current list in force.
+    @discardableResult
+    func reload() -> Int {
+        guard case .curve(_, let path) = security else { return 0 }
         do {
             let fresh = try Allowlist.load(path: path)
             allowlist.withLock { $0 = fresh }
             logger.notice("allowlist reloaded", metadata: ["path": "\(path)", "keys": "\(fresh.entries.count)"])
+            return fresh.entries.count
         } catch {
             logger.error("allowlist not reloaded; the previous one stays in force", metadata: ["error": "\(error)"])
+            return allowlist.withLock { $0.entries.count }
         }
     }
 
@@ -67,6 +71,12 @@ final class AccessControl: Sendable {
             )
         }
         return nil
+    }
+
+    /// The allowlist's name for a client key, or `client` without CURVE.
+    func callerName(_ userID: String?) -> String {
+        guard let userID else { return "client" }
+        return allowlist.withLock { $0.entries[userID]?.name } ?? userID
     }
 
     // MARK: ZAP (RFC 27)

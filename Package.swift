@@ -156,6 +156,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "ConcordKit"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "DaemonTests",
             dependencies: ["DaemonSupport", "ConcordKit"],
             swiftSettings: swiftSettings

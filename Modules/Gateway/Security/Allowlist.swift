@@ -2,6 +2,7 @@ import Foundation
 import ZeroMQ
 
 /// Who may connect when CURVE is on: one client public key a line, with its role and a name.
+/// Lines starting with `#` are comments (`#` is also a Z85 character, so there are no trailing comments).
 ///
 /// ```
 /// # public key (Z85, 40 characters)          role       name
@@ -54,9 +55,9 @@ struct Allowlist: Sendable, Equatable {
     static func parse(_ text: String, path: String) throws -> Allowlist {
         var entries: [String: Entry] = [:]
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            guard !line.isEmpty, !line.hasPrefix("#") else { continue }
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard !words.isEmpty else { continue }
             let where_ = "allowlist \(path):\(index + 1)"
             guard words.count >= 3 else {
                 throw ParseError(description: "\(where_): expected <public key> <role> <name>, got \"\(line)\"")

@@ -131,6 +131,8 @@ let package = Package(
                 "Bus",
                 "Contracts",
                 "DaemonSupport",
+                "Gateway",
+                "ZeroMQ",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

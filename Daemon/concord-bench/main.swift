@@ -8,6 +8,11 @@ let benchmarks: [(name: String, run: () async throws -> Report)] = [
     ("bus.fanout8", { await BusBenchmarks.fanOut() }),
     ("bus.request_reply", { try await BusBenchmarks.requestReply() }),
     ("journal.durable_commands", { try await JournalBenchmarks.durable() }),
+    ("gateway.events_tcp", { try await GatewayBenchmarks.events(curve: false) }),
+    ("gateway.req_roundtrips", { try await GatewayBenchmarks.requests(curve: false) }),
+    ("gateway.dealer_pipelined", { try await GatewayBenchmarks.pipelined() }),
+    ("gateway.events_tcp_curve", { try await GatewayBenchmarks.events(curve: true) }),
+    ("gateway.req_roundtrips_curve", { try await GatewayBenchmarks.requests(curve: true) }),
     ("daemon.startup_ms", { try DaemonBenchmarks.startup() }),
     ("daemon.idle_rss_mb", { try DaemonBenchmarks.idleMemory() }),
 ]

@@ -422,4 +422,9 @@ public final class Journal: Sendable {
 public struct CommittedEvent: Sendable {
     public var envelope: Envelope<any Event>
     public var payloadJSON: Data
+
+    public init(envelope: Envelope<any Event>, payloadJSON: Data) {
+        self.envelope = envelope
+        self.payloadJSON = payloadJSON
+    }
 }

@@ -60,7 +60,12 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     /// Parses JSON text, or returns `nil` when it is not JSON.
     public static func parse(_ data: Data) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: data)
+        data.withUnsafeBytes { raw in try? JSONParser.parse(raw.bindMemory(to: UInt8.self)) }
+    }
+
+    /// Parses JSON text, or returns `nil` when it is not JSON.
+    public static func parse(_ bytes: [UInt8]) -> JSONValue? {
+        bytes.withUnsafeBufferPointer { try? JSONParser.parse($0) }
     }
 
     /// Converts any encodable value through JSON.

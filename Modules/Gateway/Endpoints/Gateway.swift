@@ -156,6 +156,9 @@ public final class Gateway: Sendable {
         if wasEmpty { wakeup.signal() }
     }
 
+    /// Events queued for the I/O thread and not yet sent.
+    public var pendingEvents: Int { outbox.withLock { $0.events.count / 2 } }
+
     /// The gateway's part of `system.status`.
     public var state: GatewayState {
         let counters = self.counters.withLock { $0 }

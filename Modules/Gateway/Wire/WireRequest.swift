@@ -30,7 +30,7 @@ struct WireRequest {
         guard String(validating: body, as: UTF8.self) != nil else {
             throw reject("the request is not valid UTF-8; expected one frame holding a JSON object in UTF-8")
         }
-        guard let value = JSONValue.parse(Data(body)) else {
+        guard let value = JSONValue.parse(body) else {
             throw reject("malformed JSON: expected one frame holding a JSON object")
         }
         guard case .object(let object) = value else {

@@ -9,6 +9,10 @@ enum ArgumentDecoder {
         guard let value = JSONValue.parse(data) else {
             throw ConcordError.badRequest("args: expected a JSON object, got text that is not JSON")
         }
+        return try decode(type, from: value, knownFields: knownFields)
+    }
+
+    static func decode<C: Command>(_ type: C.Type, from value: JSONValue, knownFields: Set<String>) throws -> C {
         guard case .object(let fields) = value else {
             throw ConcordError.badRequest("args: expected a JSON object, got \(describe(value))")
         }
@@ -17,7 +21,7 @@ enum ArgumentDecoder {
             throw ConcordError.badRequest("args.\(unknown): unknown field; \(C.topic) takes \(expected)")
         }
         do {
-            return try ConcordJSON.decoder().decode(C.self, from: data)
+            return try JSONValueDecoder().decode(C.self, from: value)
         } catch let error as DecodingError {
             throw ConcordError.badRequest(message(for: error, in: value))
         } catch let error as ConcordError {

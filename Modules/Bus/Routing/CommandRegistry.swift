@@ -10,7 +10,7 @@ final class CommandRegistry: Sendable {
         let type: any Command.Type
         let typeID: ObjectIdentifier
         let handler: any AnyObject & Sendable
-        let invokeJSON: @Sendable (Data, CommandContext) async throws -> Data
+        let invokeJSON: @Sendable (JSONValue, CommandContext) async throws -> Data
     }
 
     private final class HandlerBox<C: Command>: Sendable {
@@ -45,7 +45,7 @@ final class CommandRegistry: Sendable {
             handler: HandlerBox(handler),
             invokeJSON: { [unowned self] args, context in
                 let command = try ArgumentDecoder.decode(C.self, from: args, knownFields: knownFields ?? [])
-                return try ConcordJSON.encoder().encode(try await self.send(command, context: context))
+                return try ConcordJSON.sharedEncoder.encode(try await self.send(command, context: context))
             }
         )
         try entries.withLock { entries in
@@ -86,7 +86,7 @@ final class CommandRegistry: Sendable {
         return try await CommandContext.$current.withValue(context) { try await handler(command, context) }
     }
 
-    func dispatch(command name: String, args: Data, context: CommandContext) async throws -> Data {
+    func dispatch(command name: String, args: JSONValue, context: CommandContext) async throws -> Data {
         guard let entry = entries.withLock({ $0[name] }) else { throw ConcordError.unknownCommand(name) }
         return try await entry.invokeJSON(args, context)
     }

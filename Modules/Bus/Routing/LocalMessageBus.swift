@@ -32,6 +32,15 @@ public final class LocalMessageBus: MessageBus {
 
     /// Decodes `args` (a JSON object) as the command named `name`, runs it and returns the reply as JSON text.
     public func dispatch(command name: String, args: Data, context: CommandContext) async throws -> Data {
+        let data = args.isEmpty ? Data("{}".utf8) : args
+        guard let value = JSONValue.parse(data) else {
+            throw ConcordError.badRequest("args: expected a JSON object, got text that is not JSON")
+        }
+        return try await dispatch(command: name, args: value, context: context)
+    }
+
+    /// Dispatches a command whose args were already parsed (the gateway's path).
+    public func dispatch(command name: String, args: JSONValue, context: CommandContext) async throws -> Data {
         try await commands.dispatch(command: name, args: args, context: context)
     }
 

@@ -76,6 +76,9 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
 /// The JSON conventions of messages: ISO 8601 dates, snake_case keys stay as declared in `CodingKeys`.
 public enum ConcordJSON {
+    /// One encoder for the hot paths (replies); `JSONEncoder` is safe to share once configured.
+    public static let sharedEncoder = encoder()
+
     public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601

@@ -22,7 +22,7 @@ public final class Gateway: Sendable {
     }
 
     private struct Outbox {
-        var events: [[UInt8]] = []
+        var events: [(topic: String, envelope: [UInt8])] = []
         var replies: [Reply] = []
     }
 
@@ -42,6 +42,8 @@ public final class Gateway: Sendable {
     private let logger: Logger
     private let access: AccessControl
     private let wakeup: ZMQWakeup
+    private let executor: GatewayExecutor
+    private let ioThread = Atomic<UInt>(0)
     private let outbox = Mutex(Outbox())
     private let counters = Mutex(Counters())
     private let running = Atomic<Bool>(false)
@@ -60,6 +62,7 @@ public final class Gateway: Sendable {
         self.logger = logger
         self.access = try AccessControl(security: options.security, logger: logger)
         self.wakeup = try ZMQWakeup()
+        self.executor = GatewayExecutor(wakeup: wakeup)
     }
 
     /// The endpoints as bound (a `tcp://host:*` wildcard resolved to its port).
@@ -144,12 +147,9 @@ public final class Gateway: Sendable {
         let capacity = options.eventQueueCapacity
         let (wasEmpty, dropped) = outbox.withLock { outbox -> (Bool, Int) in
             let wasEmpty = outbox.events.isEmpty && outbox.replies.isEmpty
-            let room = max(0, capacity - outbox.events.count / 2)
+            let room = max(0, capacity - outbox.events.count)
             let taken = min(room, frames.count)
-            for frame in frames.prefix(taken) {
-                outbox.events.append(Array(frame.topic.utf8))
-                outbox.events.append(frame.envelope)
-            }
+            outbox.events.append(contentsOf: frames.prefix(taken))
             return (wasEmpty, frames.count - taken)
         }
         if dropped > 0 { counters.withLock { $0.eventsDropped += UInt64(dropped) } }
@@ -157,7 +157,7 @@ public final class Gateway: Sendable {
     }
 
     /// Events queued for the I/O thread and not yet sent.
-    public var pendingEvents: Int { outbox.withLock { $0.events.count / 2 } }
+    public var pendingEvents: Int { outbox.withLock { $0.events.count } }
 
     /// The gateway's part of `system.status`.
     public var state: GatewayState {
@@ -210,6 +210,7 @@ public final class Gateway: Sendable {
             ready(.failure(error))
             return
         }
+        ioThread.store(UInt(pthread_self()), ordering: .releasing)
         ready(.success(()))
 
         var poller = ZMQPoller()
@@ -220,8 +221,13 @@ public final class Gateway: Sendable {
         var inFlight: [[UInt8]: Int] = [:]
         let heartbeat = options.heartbeatInterval
         var nextHeartbeat = ContinuousClock.now + heartbeat
+        // While replies are due, poll without blocking for a short while: a reply is usually ready within
+        // microseconds, and waking a blocked thread through the eventfd costs more than the command itself.
+        var spinUntil = ContinuousClock.now
         while running.load(ordering: .acquiring) {
-            let wait = max(0, (nextHeartbeat - ContinuousClock.now).milliseconds)
+            let now = ContinuousClock.now
+            let spinning = !inFlight.isEmpty && now < spinUntil
+            let wait = spinning || executor.hasJobs ? 0 : max(0, (nextHeartbeat - now).milliseconds)
             let readable: [Bool]
             do {
                 readable = try poller.poll(timeoutMilliseconds: wait)
@@ -229,23 +235,49 @@ public final class Gateway: Sendable {
                 logger.error("gateway poll failed; stopping the endpoints", metadata: ["error": "\(error)"])
                 break
             }
+            var received = false
             if readable[0] { drainSubscriptions(events) }
-            if readable[1] { receiveCommands(commands, inFlight: &inFlight) }
+            if readable[1] { received = receiveCommands(commands, inFlight: &inFlight) }
             if readable[2] { drainMonitor(monitor) }
             if readable[3] { wakeup.clear() }
-            flush(events: events, commands: commands, inFlight: &inFlight)
+            executor.runJobs()
+            let replied = flush(events: events, commands: commands, inFlight: &inFlight)
+            if received || replied {
+                spinUntil = ContinuousClock.now + options.replySpin
+            } else if spinning {
+                sched_yield()
+            }
             if ContinuousClock.now >= nextHeartbeat {
                 sendHeartbeat(events)
                 nextHeartbeat = ContinuousClock.now + heartbeat
             }
         }
-        flush(events: events, commands: commands, inFlight: &inFlight)
+        finishCommands(events: events, commands: commands, inFlight: &inFlight)
         monitor.close()
         events.close()
         commands.close()
         access.stopZAP()
         context.shutdown()
     }
+
+    /// Runs the tasks of commands still in flight until they have replied (the runtime has already
+    /// finished them when the daemon shuts down), then hands anything left to the global executor.
+    private func finishCommands(events: ZMQSocket, commands: ZMQSocket, inFlight: inout [[UInt8]: Int]) {
+        var waiter = ZMQPoller()
+        waiter.add(fileDescriptor: wakeup.fileDescriptor)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            executor.runJobs()
+            flush(events: events, commands: commands, inFlight: &inFlight)
+            if inFlight.isEmpty || ContinuousClock.now >= deadline { break }
+            if !executor.hasJobs, (try? waiter.poll(timeoutMilliseconds: 10))?.first == true { wakeup.clear() }
+        }
+        executor.close()
+        ioThread.store(0, ordering: .releasing)
+        flush(events: events, commands: commands, inFlight: &inFlight)
+    }
+
+    private var onIOThread: Bool { ioThread.load(ordering: .acquiring) == UInt(pthread_self()) }
 
     private func drainSubscriptions(_ socket: ZMQSocket) {
         while let message = try? socket.receive(wait: false) {
@@ -279,21 +311,21 @@ public final class Gateway: Sendable {
         try? socket.send([Array(Heartbeat.topic.rawValue.utf8), envelope], wait: false)
     }
 
-    private func flush(events: ZMQSocket, commands: ZMQSocket, inFlight: inout [[UInt8]: Int]) {
+    /// Sends the queued events and replies; returns whether any reply went out.
+    @discardableResult
+    private func flush(events: ZMQSocket, commands: ZMQSocket, inFlight: inout [[UInt8]: Int]) -> Bool {
         let pending = outbox.withLock { outbox in
             defer { outbox = Outbox() }
             return outbox
         }
         var published: UInt64 = 0
-        var index = 0
-        while index + 1 < pending.events.count {
-            let sent = pending.events[index].withUnsafeBytes { topic in
-                pending.events[index + 1].withUnsafeBytes { envelope in
-                    (try? events.send(topic, envelope, wait: false)) != nil
+        for var event in pending.events {
+            let sent = event.topic.withUTF8 { topic in
+                event.envelope.withUnsafeBytes { envelope in
+                    (try? events.send(UnsafeRawBufferPointer(topic), envelope, wait: false)) != nil
                 }
             }
             if sent { published += 1 }
-            index += 2
         }
         if published > 0 { counters.withLock { $0.eventsPublished += published } }
         for reply in pending.replies {
@@ -302,6 +334,7 @@ public final class Gateway: Sendable {
             }
             sendReply(reply, on: commands)
         }
+        return !pending.replies.isEmpty
     }
 
     private func sendReply(_ reply: Reply, on socket: ZMQSocket) {
@@ -318,16 +351,19 @@ public final class Gateway: Sendable {
 
     // MARK: Commands
 
-    private func receiveCommands(_ socket: ZMQSocket, inFlight: inout [[UInt8]: Int]) {
+    /// Takes up to 1024 commands off the socket; returns whether there was any.
+    private func receiveCommands(_ socket: ZMQSocket, inFlight: inout [[UInt8]: Int]) -> Bool {
+        var any = false
         for _ in 0..<1024 {
             let message: ZMQSocket.Message?
             do {
                 message = try socket.receive(wait: false)
             } catch {
                 logger.warning("receiving a command failed", metadata: ["error": "\(error)"])
-                return
+                return any
             }
-            guard let message, let identity = message.frames.first else { return }
+            guard let message, let identity = message.frames.first else { return any }
+            any = true
             counters.withLock { $0.commandsReceived += 1 }
             let rest = message.frames.dropFirst()
             let delimited = rest.first?.isEmpty == true && rest.count >= 1
@@ -352,6 +388,7 @@ public final class Gateway: Sendable {
             }
             handle(body, identity: identity, delimited: delimited, userID: message.userID, socket, &inFlight)
         }
+        return any
     }
 
     private func handle(
@@ -396,7 +433,7 @@ public final class Gateway: Sendable {
             idempotencyKey: request.idempotencyKey,
             caller: access.callerName(userID)
         )
-        Task { [bus, logger] in
+        Task(executorPreference: executor) { [bus, logger] in
             let reply: [UInt8]
             do {
                 let result = try await bus.dispatch(command: request.command, args: request.args, context: context)
@@ -434,7 +471,8 @@ public final class Gateway: Sendable {
             defer { outbox.replies.append(reply) }
             return outbox.events.isEmpty && outbox.replies.isEmpty
         }
-        if wasEmpty { wakeup.signal() }
+        // The I/O thread flushes after running its jobs; only another thread needs to wake it.
+        if wasEmpty && !onIOThread { wakeup.signal() }
     }
 }
 

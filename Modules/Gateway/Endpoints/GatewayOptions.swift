@@ -14,6 +14,9 @@ public struct GatewayOptions: Sendable {
     public var commandHeartbeatTimeout: Duration
     /// Events waiting for the I/O thread; past it they are dropped and counted (replay recovers them).
     public var eventQueueCapacity: Int
+    /// How long the I/O thread keeps polling without blocking after a command arrived or a reply left,
+    /// while replies are due: it trades a little CPU for the latency of waking a blocked thread.
+    public var replySpin: Duration
 
     public init(
         eventsEndpoint: String = "tcp://127.0.0.1:7401",
@@ -25,7 +28,8 @@ public struct GatewayOptions: Sendable {
         maxInFlightPerClient: Int = 64,
         commandHeartbeatInterval: Duration = .seconds(5),
         commandHeartbeatTimeout: Duration = .seconds(15),
-        eventQueueCapacity: Int = 262_144
+        eventQueueCapacity: Int = 262_144,
+        replySpin: Duration = .microseconds(200)
     ) {
         self.eventsEndpoint = eventsEndpoint
         self.commandsEndpoint = commandsEndpoint
@@ -37,6 +41,7 @@ public struct GatewayOptions: Sendable {
         self.commandHeartbeatInterval = commandHeartbeatInterval
         self.commandHeartbeatTimeout = commandHeartbeatTimeout
         self.eventQueueCapacity = eventQueueCapacity
+        self.replySpin = replySpin
     }
 
     /// Whether `endpoint` is reachable from this machine only: `ipc://`, `inproc://`, or TCP on loopback.

@@ -6,8 +6,8 @@ struct WireRequest {
     /// The client's `id`, echoed unchanged (`null` when absent).
     var id: JSONValue
     var command: String
-    /// The `args` object as JSON (`{}` when absent).
-    var args: Data
+    /// The `args` object (`{}` when absent).
+    var args: JSONValue
     var idempotencyKey: String?
 
     static let fields: Set<String> = ["id", "command", "args", "idempotency_key"]
@@ -47,13 +47,10 @@ struct WireRequest {
         guard case .string(let command) = commandValue else {
             throw reject("command: expected a string, got \(describe(commandValue))", id: id)
         }
-        var args = Data("{}".utf8)
+        var args = JSONValue.object([:])
         switch object["args"] {
         case nil, .null?: break
-        case .object(let fields)?:
-            var writer = WireWriter()
-            writer.value(.object(fields))
-            args = Data(writer.bytes)
+        case .object(let fields)?: args = .object(fields)
         case let other?:
             throw reject("args: expected a JSON object, got \(describe(other))", id: id)
         }

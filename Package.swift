@@ -159,7 +159,10 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "ConcordKit"],
+            dependencies: [
+                "Gateway", "ConcordKit", "Bus", "ZeroMQ", "ConcordTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -28,8 +28,18 @@ struct SystemModule: Module {
         try context.handle(ReplayEvents.self) { query, _ in try await replay(query) }
         try context.handle(RecordNote.self) { command, meta in
             let text = command.text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !text.isEmpty, text.count <= 4000 else {
-                throw ConcordError.badRequest("args.text: expected 1 to 4000 characters of text, got \(text.count)")
+            guard !text.isEmpty else {
+                throw ConcordError.badRequest(
+                    "args.text: expected 1 to \(RecordNote.maximumLength) characters, got none")
+            }
+            guard text.count <= RecordNote.maximumLength else {
+                throw ConcordError(
+                    .tooLarge,
+                    "args.text: \(text.count) characters; a note holds at most \(RecordNote.maximumLength)",
+                    details: [
+                        "max_characters": .int(Int64(RecordNote.maximumLength)), "characters": .int(Int64(text.count)),
+                    ]
+                )
             }
             let note = NoteRecorded(text: text, by: meta.caller)
             try await context.store.write { transaction in transaction.emit(note) }

@@ -99,6 +99,8 @@ public struct ReplayedEvents: Codable, Sendable {
 public struct RecordNote: Command {
     public static let topic: Topic = "system.note"
     public typealias Reply = NoteRecorded
+    /// Longer text is answered `too_large`.
+    public static let maximumLength = 4000
 
     public var text: String
 

@@ -57,6 +57,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Registry",
+            dependencies: ["ConcordKit", "Contracts", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Modules/Registry",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Bus",
             dependencies: [
                 "ConcordKit",
@@ -97,6 +103,7 @@ let package = Package(
                 "Bus",
                 "Contracts",
                 "Gateway",
+                "Registry",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -155,6 +162,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RegistryTests",
+            dependencies: ["Registry", "ConcordKit", "ConcordTesting", "Contracts"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,122 @@
+import ConcordKit
+import Contracts
+import Foundation
+
+/// Derives the memberships that membership rules imply for one actor and brings the register in line.
+///
+/// Starting from the actor's active memberships that are not derived, each rule whose source network the
+/// actor is a member of, and whose conditions the actor meets, yields a membership of the rule's target.
+/// Derived memberships feed further rules (chains). A network the actor already belongs to is never
+/// derived again, and a rule never derives a network that is already on the chain that led to it, so
+/// evaluation ends after at most one derivation per network. The work is linear in the actor's
+/// memberships times the rules: changing one actor never looks at any other.
+struct RuleEngine {
+    let store: RegistryStore
+    let rules: [MembershipRule]
+    let today: String
+
+    struct Outcome {
+        var started: [Membership] = []
+        var ended: [Membership] = []
+    }
+
+    private struct Derivation {
+        var rule: MembershipRule
+        var source: String
+        /// Networks on the path from the membership that is not derived to this one.
+        var chain: [String]
+    }
+
+    func reconcile(actor id: String) throws -> Outcome {
+        guard let actor = try store.actor(id) else { return Outcome() }
+        let memberships = try store.memberships(actor: id)
+        let active = memberships.filter { $0.status == .active }
+        let base = active.filter { $0.basis.kind != .rule }
+        let existingDerived = active.filter { $0.basis.kind == .rule }
+        let bySource = Dictionary(grouping: rules, by: \.source)
+
+        var held = Set(base.map(\.network))
+        var desired: [String: Derivation] = [:]  // by target network
+        var queue: [(network: String, membership: String?, chain: [String])] = base.map {
+            ($0.network, $0.id, [$0.network])
+        }
+        var index = 0
+        while index < queue.count {
+            let (network, membershipID, chain) = queue[index]
+            index += 1
+            for rule in bySource[network] ?? [] where Self.meets(actor, rule.conditions) {
+                guard !held.contains(rule.target), !chain.contains(rule.target) else { continue }
+                held.insert(rule.target)
+                // Keep the id of an unchanged derived membership, so its source stays valid for chains.
+                let source = membershipID ?? ""
+                desired[rule.target] = Derivation(rule: rule, source: source, chain: chain + [rule.target])
+                let existing = existingDerived.first {
+                    $0.network == rule.target && $0.basis.rule == rule.id && $0.basis.source == source
+                }
+                queue.append((rule.target, existing?.id ?? "pending:\(rule.target)", chain + [rule.target]))
+            }
+        }
+
+        var outcome = Outcome()
+        var ids: [String: String] = [:]  // target network -> membership id, for sources of later derivations
+        for membership in existingDerived {
+            if let wanted = desired[membership.network], wanted.rule.id == membership.basis.rule,
+                wanted.source == membership.basis.source
+            {
+                ids[membership.network] = membership.id
+                continue
+            }
+            var ended = membership
+            ended.status = .ended
+            ended.end = today
+            ended.endReason =
+                desired[membership.network] == nil
+                ? "no longer derived: its source ended or the actor no longer meets rule \(membership.basis.rule ?? "-")"
+                : "replaced by a derivation from another source"
+            ended.version += 1
+            try store.save(ended, inserting: false)
+            outcome.ended.append(ended)
+        }
+        // Derivations were found in chain order, so a source is always created before what it derives.
+        for (target, derivation) in desired.sorted(by: { $0.value.chain.count < $1.value.chain.count })
+        where ids[target] == nil {
+            var source = derivation.source
+            if source.hasPrefix("pending:") { source = ids[String(source.dropFirst("pending:".count))] ?? source }
+            let membership = Membership(
+                id: UUID().uuidString.lowercased(),
+                actor: id,
+                network: target,
+                role: derivation.rule.role,
+                status: .active,
+                start: today,
+                end: nil,
+                basis: MembershipBasis(kind: .rule, rule: derivation.rule.id, source: source),
+                version: 1
+            )
+            try store.save(membership, inserting: true)
+            ids[target] = membership.id
+            outcome.started.append(membership)
+        }
+        return outcome
+    }
+
+    /// Whether `actor` meets every condition given. Capital and population together hold when either does.
+    static func meets(_ actor: ActorRecord, _ conditions: RuleConditions) -> Bool {
+        if let kinds = conditions.kinds, !kinds.contains(actor.fields.kind) { return false }
+        if let countries = conditions.countries, !countries.contains(actor.fields.country) { return false }
+        if let regions = conditions.regions {
+            let within = regions.contains { code in
+                (try? Validation.regions(code, field: "regions"))?.contains(actor.region) ?? false
+            }
+            if !within { return false }
+        }
+        let capitalHolds = conditions.capitals.map { $0.contains(actor.fields.capital ?? .none) }
+        let populationHolds = conditions.minPopulation.map { (actor.fields.population ?? -1) >= $0 }
+        switch (capitalHolds, populationHolds) {
+        case (let capital?, let population?): return capital || population
+        case (let capital?, nil): return capital
+        case (nil, let population?): return population
+        case (nil, nil): return true
+        }
+    }
+}

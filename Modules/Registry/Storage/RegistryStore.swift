@@ -1,0 +1,269 @@
+import ConcordKit
+import Contracts
+import Foundation
+import GRDB
+
+/// The registry's tables. Each entity is stored whole as JSON (`doc`), with the columns queries filter on.
+enum RegistrySchema {
+    static let migrations: [Migration] = [
+        Migration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE registry_actors (
+                        id TEXT PRIMARY KEY,
+                        name_key TEXT NOT NULL,
+                        country TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        region TEXT NOT NULL,
+                        size_class TEXT,
+                        search TEXT NOT NULL,
+                        doc TEXT NOT NULL,
+                        version INTEGER NOT NULL
+                    );
+                    CREATE INDEX registry_actors_by_name ON registry_actors(name_key, id);
+                    CREATE INDEX registry_actors_by_name_country ON registry_actors(name_key, country);
+                    CREATE TABLE registry_networks (
+                        id TEXT PRIMARY KEY,
+                        acronym TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        doc TEXT NOT NULL,
+                        version INTEGER NOT NULL
+                    );
+                    CREATE TABLE registry_memberships (
+                        id TEXT PRIMARY KEY,
+                        actor TEXT NOT NULL REFERENCES registry_actors(id),
+                        network TEXT NOT NULL REFERENCES registry_networks(id),
+                        status TEXT NOT NULL,
+                        doc TEXT NOT NULL,
+                        version INTEGER NOT NULL
+                    );
+                    CREATE INDEX registry_memberships_by_actor ON registry_memberships(actor);
+                    CREATE INDEX registry_memberships_by_network ON registry_memberships(network, status);
+                    CREATE TABLE registry_rules (
+                        id TEXT PRIMARY KEY,
+                        source TEXT NOT NULL REFERENCES registry_networks(id),
+                        target TEXT NOT NULL REFERENCES registry_networks(id),
+                        doc TEXT NOT NULL,
+                        version INTEGER NOT NULL
+                    );
+                    """
+            )
+        }
+    ]
+}
+
+/// Reads and writes the registry's entities inside one database access.
+struct RegistryStore {
+    let db: Database
+
+    private static let encoder = ConcordJSON.encoder()
+    private static let decoder = ConcordJSON.decoder()
+
+    private func json(_ value: some Encodable) throws -> String {
+        String(decoding: try Self.encoder.encode(value), as: UTF8.self)
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try Self.decoder.decode(T.self, from: Data(text.utf8))
+    }
+
+    // MARK: Actors
+
+    func actor(_ id: String) throws -> ActorRecord? {
+        try String.fetchOne(db, sql: "SELECT doc FROM registry_actors WHERE id = ?", arguments: [id])
+            .map { try decode(ActorRecord.self, $0) }
+    }
+
+    func requireActor(_ id: String, field: String) throws -> ActorRecord {
+        guard let actor = try actor(id) else {
+            throw ConcordError.notFound("\(field): no actor with id \"\(id)\"")
+        }
+        return actor
+    }
+
+    func actorID(nameKey: String, country: String) throws -> String? {
+        try String.fetchOne(
+            db, sql: "SELECT id FROM registry_actors WHERE name_key = ? AND country = ? LIMIT 1",
+            arguments: [nameKey, country])
+    }
+
+    func save(_ actor: ActorRecord, inserting: Bool) throws {
+        let names = [actor.fields.name] + (actor.fields.otherNames.map { Array($0.values) } ?? [])
+        let arguments: StatementArguments = [
+            Validation.nameKey(actor.fields.name), actor.fields.country, actor.fields.kind.rawValue, actor.region,
+            actor.sizeClass?.rawValue, names.joined(separator: "\n").lowercased(), try json(actor), actor.version,
+            actor.id,
+        ]
+        if inserting {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO registry_actors(name_key, country, kind, region, size_class, search, doc, version, id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: arguments)
+        } else {
+            try db.cachedStatement(
+                sql: """
+                    UPDATE registry_actors SET name_key = ?, country = ?, kind = ?, region = ?, size_class = ?,
+                    search = ?, doc = ?, version = ? WHERE id = ?
+                    """
+            ).execute(arguments: arguments)
+        }
+    }
+
+    /// One page of actors in name order after `cursor`, and the cursor of the next page.
+    func actors(matching query: ListActors) throws -> ActorPage {
+        let limit = query.limit ?? 100
+        guard (1...1000).contains(limit) else {
+            throw ConcordError.badRequest("limit: expected an integer from 1 to 1000, got \(limit)")
+        }
+        var clauses: [String] = []
+        var arguments: StatementArguments = []
+        if let kind = query.kind {
+            clauses.append("kind = ?")
+            arguments += [kind.rawValue]
+        }
+        if let country = query.country {
+            _ = try Validation.country(country, field: "country")
+            clauses.append("country = ?")
+            arguments += [country]
+        }
+        if let region = query.region {
+            let codes = try Validation.regions(region, field: "region").sorted()
+            clauses.append("region IN (\(codes.map { _ in "?" }.joined(separator: ",")))")
+            arguments += StatementArguments(codes)
+        }
+        if let size = query.sizeClass {
+            clauses.append("size_class = ?")
+            arguments += [size.rawValue]
+        }
+        if let network = query.network {
+            let id = try requireNetwork(network, field: "network").id
+            clauses.append("id IN (SELECT actor FROM registry_memberships WHERE network = ? AND status = ?)")
+            arguments += [id, (query.status ?? .active).rawValue]
+        } else if query.status != nil {
+            throw ConcordError.badRequest("status: filters memberships, so it needs network")
+        }
+        if let text = query.text, !text.isEmpty {
+            let escaped = text.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+            clauses.append("search LIKE ? ESCAPE '\\'")
+            arguments += ["%\(escaped)%"]
+        }
+        if let cursor = query.cursor {
+            guard let data = Data(base64Encoded: cursor),
+                let parts = Optional(String(decoding: data, as: UTF8.self).split(separator: "\u{1F}", maxSplits: 1)),
+                parts.count == 2
+            else {
+                throw ConcordError.badRequest(
+                    "cursor: expected the \"next\" value of a previous page, got \"\(cursor)\"")
+            }
+            clauses.append("(name_key, id) > (?, ?)")
+            arguments += [String(parts[0]), String(parts[1])]
+        }
+        let filter = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        let rows = try Row.fetchAll(
+            db,
+            sql: "SELECT doc, name_key, id FROM registry_actors \(filter) ORDER BY name_key, id LIMIT ?",
+            arguments: arguments + [limit + 1]
+        )
+        let page = try rows.prefix(limit).map { try decode(ActorRecord.self, $0["doc"]) }
+        var next: String?
+        if rows.count > limit, let last = rows.prefix(limit).last {
+            let key: String = last["name_key"]
+            let id: String = last["id"]
+            next = Data("\(key)\u{1F}\(id)".utf8).base64EncodedString()
+        }
+        return ActorPage(actors: page, next: next)
+    }
+
+    // MARK: Networks
+
+    /// A network by id or by acronym (any case).
+    func network(_ reference: String) throws -> Network? {
+        try String.fetchOne(
+            db, sql: "SELECT doc FROM registry_networks WHERE id = ? OR acronym = ? LIMIT 1",
+            arguments: [reference, reference]
+        ).map { try decode(Network.self, $0) }
+    }
+
+    func requireNetwork(_ reference: String, field: String) throws -> Network {
+        guard let network = try network(reference) else {
+            throw ConcordError.notFound("\(field): no network with id or acronym \"\(reference)\"")
+        }
+        return network
+    }
+
+    func insert(_ network: Network) throws {
+        try db.execute(
+            sql: "INSERT INTO registry_networks(id, acronym, doc, version) VALUES (?, ?, ?, ?)",
+            arguments: [network.id, network.acronym, try json(network), network.version])
+    }
+
+    func networks() throws -> [Network] {
+        try String.fetchAll(db, sql: "SELECT doc FROM registry_networks ORDER BY acronym")
+            .map { try decode(Network.self, $0) }
+    }
+
+    // MARK: Memberships
+
+    func membership(_ id: String) throws -> Membership? {
+        try String.fetchOne(db, sql: "SELECT doc FROM registry_memberships WHERE id = ?", arguments: [id])
+            .map { try decode(Membership.self, $0) }
+    }
+
+    func memberships(actor: String) throws -> [Membership] {
+        try String.fetchAll(
+            db, sql: "SELECT doc FROM registry_memberships WHERE actor = ? ORDER BY rowid", arguments: [actor]
+        ).map { try decode(Membership.self, $0) }
+    }
+
+    func memberships(network: String, status: MembershipStatus?) throws -> [Membership] {
+        let rows: [String]
+        if let status {
+            rows = try String.fetchAll(
+                db, sql: "SELECT doc FROM registry_memberships WHERE network = ? AND status = ? ORDER BY rowid",
+                arguments: [network, status.rawValue])
+        } else {
+            rows = try String.fetchAll(
+                db, sql: "SELECT doc FROM registry_memberships WHERE network = ? ORDER BY rowid", arguments: [network])
+        }
+        return try rows.map { try decode(Membership.self, $0) }
+    }
+
+    func save(_ membership: Membership, inserting: Bool) throws {
+        if inserting {
+            try db.cachedStatement(
+                sql:
+                    "INSERT INTO registry_memberships(id, actor, network, status, doc, version) VALUES (?, ?, ?, ?, ?, ?)"
+            ).execute(arguments: [
+                membership.id, membership.actor, membership.network, membership.status.rawValue, try json(membership),
+                membership.version,
+            ])
+        } else {
+            try db.cachedStatement(
+                sql: "UPDATE registry_memberships SET status = ?, doc = ?, version = ? WHERE id = ?"
+            ).execute(arguments: [membership.status.rawValue, try json(membership), membership.version, membership.id])
+        }
+    }
+
+    // MARK: Rules
+
+    func rules() throws -> [MembershipRule] {
+        try String.fetchAll(db, sql: "SELECT doc FROM registry_rules ORDER BY rowid").map {
+            try decode(MembershipRule.self, $0)
+        }
+    }
+
+    func insert(_ rule: MembershipRule) throws {
+        try db.execute(
+            sql: "INSERT INTO registry_rules(id, source, target, doc, version) VALUES (?, ?, ?, ?, ?)",
+            arguments: [rule.id, rule.source, rule.target, try json(rule), rule.version])
+    }
+
+    /// Actors with an active membership in `network`, for applying a new rule (linear in its members).
+    func activeMembers(of network: String) throws -> [String] {
+        try String.fetchAll(
+            db, sql: "SELECT DISTINCT actor FROM registry_memberships WHERE network = ? AND status = 'active'",
+            arguments: [network])
+    }
+}

@@ -1,0 +1,106 @@
+import ConcordKit
+import Contracts
+import Foundation
+
+/// Checks what clients send, with errors that name the field and the expected form.
+enum Validation {
+    /// UN M49 sub-regions that make up Asia-Pacific for the networks: Eastern, South-eastern, Southern and
+    /// Central Asia, and Oceania's four sub-regions.
+    static let asiaPacific: Set<String> = ["030", "035", "034", "143", "053", "054", "057", "061"]
+
+    static func name(_ value: String, field: String) throws -> String {
+        let trimmed = value.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        guard (1...200).contains(trimmed.count) else {
+            throw ConcordError.badRequest("\(field): expected 1 to 200 characters, got \(trimmed.count)")
+        }
+        return trimmed
+    }
+
+    /// A country's UN M49 sub-region code and English name, or `bad_request` naming the field.
+    static func country(_ code: String, field: String) throws -> (region: String, regionName: String) {
+        let region = Locale.Region(code)
+        guard code.count == 2, code.allSatisfy({ $0.isASCII && $0.isUppercase }), code != "ZZ", region.isISORegion,
+            let containing = region.containingRegion
+        else {
+            throw ConcordError.badRequest(
+                "\(field): expected an ISO 3166-1 alpha-2 country code in capitals such as \"VN\", got \"\(code)\"")
+        }
+        let name =
+            Locale(identifier: "en").localizedString(forRegionCode: containing.identifier) ?? containing.identifier
+        return (containing.identifier, name)
+    }
+
+    /// The M49 sub-regions within a region filter: a sub-region itself, a region's sub-regions, or
+    /// `asia_pacific`.
+    static func regions(_ code: String, field: String) throws -> Set<String> {
+        if code == "asia_pacific" { return asiaPacific }
+        let children =
+            code.count == 3 && code.allSatisfy(\.isNumber) ? Locale.Region(code).subRegions.map(\.identifier) : []
+        guard !children.isEmpty else {
+            throw ConcordError.badRequest(
+                "\(field): expected a UN M49 region code such as \"035\" (South-eastern Asia) or \"142\" (Asia), "
+                    + "or \"asia_pacific\", got \"\(code)\"")
+        }
+        // A region lists sub-regions (numeric codes); a sub-region lists countries.
+        return children.allSatisfy { $0.allSatisfy(\.isNumber) } ? Set(children) : [code]
+    }
+
+    static func date(_ value: String?, field: String) throws -> String? {
+        guard let value else { return nil }
+        let parts = value.split(separator: "-", omittingEmptySubsequences: false)
+        if parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            DateComponents(calendar: Calendar(identifier: .gregorian), year: year, month: month, day: day).isValidDate
+        {
+            return value
+        }
+        throw ConcordError.badRequest(
+            "\(field): expected a date as YYYY-MM-DD such as \"2025-10-16\", got \"\(value)\"")
+    }
+
+    static func actor(_ fields: ActorFields, field: String = "actor") throws -> ActorFields {
+        var fields = fields
+        fields.name = try name(fields.name, field: "\(field).name")
+        if let other = fields.otherNames {
+            for (language, text) in other {
+                _ = try name(text, field: "\(field).other_names.\(language)")
+            }
+        }
+        if let population = fields.population, population < 0 {
+            throw ConcordError.badRequest("\(field).population: expected a non-negative integer, got \(population)")
+        }
+        if let year = fields.populationYear, !(1800...2100).contains(year) {
+            throw ConcordError.badRequest("\(field).population_year: expected a year from 1800 to 2100, got \(year)")
+        }
+        if let zone = fields.timeZone, TimeZone(identifier: zone) == nil {
+            throw ConcordError.badRequest(
+                "\(field).time_zone: expected an IANA time zone such as \"Asia/Ho_Chi_Minh\", got \"\(zone)\"")
+        }
+        if let point = fields.coordinates {
+            guard (-90...90).contains(point.latitude), (-180...180).contains(point.longitude) else {
+                throw ConcordError.badRequest(
+                    "\(field).coordinates: expected latitude -90 to 90 and longitude -180 to 180, "
+                        + "got \(point.latitude), \(point.longitude)")
+            }
+        }
+        for (index, point) in (fields.focalPoints ?? []).enumerated() {
+            _ = try name(point.name, field: "\(field).focal_points[\(index)].name")
+            if let email = point.email, !isEmail(email) {
+                throw ConcordError.badRequest(
+                    "\(field).focal_points[\(index)].email: expected an address such as \"name@city.gov\", got \"\(email)\""
+                )
+            }
+        }
+        return fields
+    }
+
+    private static func isEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !text.contains(where: \.isWhitespace)
+    }
+
+    /// The key duplicates are found by: the name in lower case with single spaces.
+    static func nameKey(_ name: String) -> String {
+        name.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+}

@@ -14,6 +14,22 @@ struct RuleEngine {
     let store: RegistryStore
     let rules: [MembershipRule]
     let today: String
+    /// Each rule's region condition resolved once to M49 sub-regions.
+    private let regions: [String: Set<String>]
+
+    init(store: RegistryStore, rules: [MembershipRule], today: String) {
+        self.store = store
+        self.rules = rules
+        self.today = today
+        var regions: [String: Set<String>] = [:]
+        for rule in rules {
+            guard let codes = rule.conditions.regions else { continue }
+            regions[rule.id] = codes.reduce(into: Set<String>()) { set, code in
+                set.formUnion((try? Validation.regions(code, field: "regions")) ?? [])
+            }
+        }
+        self.regions = regions
+    }
 
     struct Outcome {
         var started: [Membership] = []
@@ -44,7 +60,7 @@ struct RuleEngine {
         while index < queue.count {
             let (network, membershipID, chain) = queue[index]
             index += 1
-            for rule in bySource[network] ?? [] where Self.meets(actor, rule.conditions) {
+            for rule in bySource[network] ?? [] where Self.meets(actor, rule.conditions, regions: regions[rule.id]) {
                 guard !held.contains(rule.target), !chain.contains(rule.target) else { continue }
                 held.insert(rule.target)
                 // Keep the id of an unchanged derived membership, so its source stays valid for chains.
@@ -101,15 +117,10 @@ struct RuleEngine {
     }
 
     /// Whether `actor` meets every condition given. Capital and population together hold when either does.
-    static func meets(_ actor: ActorRecord, _ conditions: RuleConditions) -> Bool {
+    static func meets(_ actor: ActorRecord, _ conditions: RuleConditions, regions: Set<String>?) -> Bool {
         if let kinds = conditions.kinds, !kinds.contains(actor.fields.kind) { return false }
         if let countries = conditions.countries, !countries.contains(actor.fields.country) { return false }
-        if let regions = conditions.regions {
-            let within = regions.contains { code in
-                (try? Validation.regions(code, field: "regions"))?.contains(actor.region) ?? false
-            }
-            if !within { return false }
-        }
+        if conditions.regions != nil, !(regions ?? []).contains(actor.region) { return false }
         let capitalHolds = conditions.capitals.map { $0.contains(actor.fields.capital ?? .none) }
         let populationHolds = conditions.minPopulation.map { (actor.fields.population ?? -1) >= $0 }
         switch (capitalHolds, populationHolds) {

@@ -15,17 +15,25 @@ import Testing
     @Test func statusReportsModulesHeadUptimeAndMailboxes() async throws {
         let harness = try await TestHarness(modules: [LedgerModule()])
         defer { Task { await harness.close() } }
-        _ = try await harness.send(LedgerModule.RecordEntry(name: "a", amount: 1))
+        // Subscribed before the first write: events reach mailboxes after commit, asynchronously, so a
+        // subscription made between writes could see an earlier event or not.
         let subscription = harness.bus.subscribe(
             to: LedgerModule.EntryRecorded.self,
             subscriber: "dashboard",
             options: MailboxOptions(capacity: 1, overflow: .drop)
         )
-        _ = try await harness.send(LedgerModule.RecordEntry(name: "b", amount: 2))
-        _ = try await harness.send(LedgerModule.RecordEntry(name: "c", amount: 3))
+        for (name, amount) in [("a", 1), ("b", 2), ("c", 3)] {
+            _ = try await harness.send(LedgerModule.RecordEntry(name: name, amount: amount))
+        }
         harness.clock.advance(by: 90)
 
-        let status = try await harness.send(GetStatus())
+        // Wait (without a deadline that could make the test flaky) until the three events reached the mailbox.
+        var status = try await harness.send(GetStatus())
+        while status.subscribers.first(where: { $0.subscriber == "dashboard" }).map({ $0.depth + Int($0.dropped) }) != 3
+        {
+            try await Task.sleep(for: .milliseconds(5))
+            status = try await harness.send(GetStatus())
+        }
         #expect(status.modules.map(\.name) == ["system", "ledger"])
         #expect(status.modules.allSatisfy { $0.state == .running })
         #expect(status.headSeq == 3)
@@ -33,7 +41,7 @@ import Testing
         #expect(status.accepting)
         let dashboard = try #require(status.subscribers.first { $0.subscriber == "dashboard" })
         #expect(dashboard.depth == 1)
-        #expect(dashboard.dropped == 1)
+        #expect(dashboard.dropped == 2)
         #expect(dashboard.overflow == .drop)
         #expect(status.drops >= 1)
         subscription.cancel()

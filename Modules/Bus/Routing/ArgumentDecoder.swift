@@ -4,14 +4,6 @@ import Foundation
 /// Decodes a command's JSON args and turns decoding failures into `bad_request` messages that name the field,
 /// the expected form and the value received.
 enum ArgumentDecoder {
-    static func decode<C: Command>(_ type: C.Type, from args: Data, knownFields: Set<String>) throws -> C {
-        let data = args.isEmpty ? Data("{}".utf8) : args
-        guard let value = JSONValue.parse(data) else {
-            throw ConcordError.badRequest("args: expected a JSON object, got text that is not JSON")
-        }
-        return try decode(type, from: value, knownFields: knownFields)
-    }
-
     static func decode<C: Command>(_ type: C.Type, from value: JSONValue, knownFields: Set<String>) throws -> C {
         guard case .object(let fields) = value else {
             throw ConcordError.badRequest("args: expected a JSON object, got \(describe(value))")

@@ -63,8 +63,8 @@ public struct WireWriter {
                 case 0x09: raw("\\t")
                 case 0..<0x20:
                     raw("\\u00")
-                    bytes.append(Self.hex[Int(byte >> 4)])
-                    bytes.append(Self.hex[Int(byte & 0x0F)])
+                    bytes.append(Self.hexDigit(byte >> 4))
+                    bytes.append(Self.hexDigit(byte & 0x0F))
                 default: bytes.append(byte)
                 }
             }
@@ -167,8 +167,6 @@ public struct WireWriter {
             divisor /= 10
         }
     }
-
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 }
 
 extension WireWriter {

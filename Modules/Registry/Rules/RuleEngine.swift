@@ -38,9 +38,21 @@ struct RuleEngine {
 
     private struct Derivation {
         var rule: MembershipRule
-        var source: String
+        var source: Source
         /// Networks on the path from the membership that is not derived to this one.
         var chain: [String]
+    }
+
+    /// What a derivation comes from: a membership that exists, or the one this evaluation derives into a
+    /// network (created before what it derives, and known by its id only then).
+    private enum Source: Equatable {
+        case membership(String)
+        case derived(network: String)
+
+        var existingID: String? {
+            if case .membership(let id) = self { return id }
+            return nil
+        }
     }
 
     func reconcile(actor id: String) throws -> Outcome {
@@ -53,23 +65,27 @@ struct RuleEngine {
 
         var held = Set(base.map(\.network))
         var desired: [String: Derivation] = [:]  // by target network
-        var queue: [(network: String, membership: String?, chain: [String])] = base.map {
-            ($0.network, $0.id, [$0.network])
+        var queue: [(network: String, membership: Source, chain: [String])] = base.map {
+            ($0.network, .membership($0.id), [$0.network])
         }
         var index = 0
         while index < queue.count {
-            let (network, membershipID, chain) = queue[index]
+            let (network, source, chain) = queue[index]
             index += 1
             for rule in bySource[network] ?? [] where Self.meets(actor, rule.conditions, regions: regions[rule.id]) {
                 guard !held.contains(rule.target), !chain.contains(rule.target) else { continue }
                 held.insert(rule.target)
-                // Keep the id of an unchanged derived membership, so its source stays valid for chains.
-                let source = membershipID ?? ""
                 desired[rule.target] = Derivation(rule: rule, source: source, chain: chain + [rule.target])
+                // An unchanged derived membership keeps its id, so what it derives keeps a valid source.
                 let existing = existingDerived.first {
-                    $0.network == rule.target && $0.basis.rule == rule.id && $0.basis.source == source
+                    $0.network == rule.target && $0.basis.rule == rule.id && $0.basis.source == source.existingID
                 }
-                queue.append((rule.target, existing?.id ?? "pending:\(rule.target)", chain + [rule.target]))
+                queue.append(
+                    (
+                        rule.target, existing.map { .membership($0.id) } ?? .derived(network: rule.target),
+                        chain + [rule.target]
+                    )
+                )
             }
         }
 
@@ -77,7 +93,7 @@ struct RuleEngine {
         var ids: [String: String] = [:]  // target network -> membership id, for sources of later derivations
         for membership in existingDerived {
             if let wanted = desired[membership.network], wanted.rule.id == membership.basis.rule,
-                wanted.source == membership.basis.source
+                wanted.source.existingID == membership.basis.source
             {
                 ids[membership.network] = membership.id
                 continue
@@ -96,8 +112,11 @@ struct RuleEngine {
         // Derivations were found in chain order, so a source is always created before what it derives.
         for (target, derivation) in desired.sorted(by: { $0.value.chain.count < $1.value.chain.count })
         where ids[target] == nil {
-            var source = derivation.source
-            if source.hasPrefix("pending:") { source = ids[String(source.dropFirst("pending:".count))] ?? source }
+            let source: String? =
+                switch derivation.source {
+                case .membership(let id): id
+                case .derived(let network): ids[network]
+                }
             let membership = Membership(
                 id: UUID().uuidString.lowercased(),
                 actor: id,

@@ -150,15 +150,14 @@ struct RegistryStore {
             arguments += ["%\(escaped)%"]
         }
         if let cursor = query.cursor {
-            guard let data = Data(base64Encoded: cursor),
-                let parts = Optional(String(decoding: data, as: UTF8.self).split(separator: "\u{1F}", maxSplits: 1)),
-                parts.count == 2
-            else {
+            // "name_key US id": ids never hold the separator, so the last one splits.
+            let text = Data(base64Encoded: cursor).map { String(decoding: $0, as: UTF8.self) }
+            guard let text, let separator = text.lastIndex(of: "\u{1F}") else {
                 throw ConcordError.badRequest(
                     "cursor: expected the \"next\" value of a previous page, got \"\(cursor)\"")
             }
             clauses.append("(name_key, id) > (?, ?)")
-            arguments += [String(parts[0]), String(parts[1])]
+            arguments += [String(text[..<separator]), String(text[text.index(after: separator)...])]
         }
         let filter = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         let rows = try Row.fetchAll(

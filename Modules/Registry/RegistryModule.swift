@@ -18,11 +18,23 @@ public struct RegistryModule: Module {
                 RegisterActor.self, UpdateActor.self, GetActor.self, ListActors.self, CreateNetwork.self,
                 ListNetworks.self, AddMembership.self, EndMembership.self, ListMemberships.self, DefineRule.self,
                 GetJointMembers.self, GetHistory.self,
+                RecordDeclaration.self, UpdateDeclaration.self, GetDeclaration.self, ListDeclarations.self,
+                ApplyForAccession.self, ReviewAccession.self, DecideAccession.self, ListAccessions.self,
+                CreateWorkingGroup.self, SetWorkingGroupMember.self, ListWorkingGroups.self,
+                StartProject.self, UpdateProject.self, EndProject.self, ListProjects.self,
+                AdoptActionPlan.self, AddPlanAction.self, RecordProgress.self, GetActionPlan.self,
+                ListActionPlans.self, GetPlanChanges.self,
             ],
             publishes: [
                 ActorRegistered.self, ActorUpdated.self, NetworkCreated.self, MembershipStarted.self,
                 MembershipEnded.self, RuleDefined.self,
-            ]
+                DeclarationRecorded.self, DeclarationUpdated.self, AccessionApplied.self, AccessionReviewStarted.self,
+                AccessionAccepted.self, AccessionRejected.self,
+                WorkingGroupCreated.self, WorkingGroupChanged.self,
+                ProjectStarted.self, ProjectUpdated.self, ProjectEnded.self, PilotProgrammeDue.self,
+                ActionPlanAdopted.self, PlanActionAdded.self, ProgressRecorded.self,
+            ],
+            subscribes: [PilotProgrammeDue.topic.rawValue]
         )
     }
 
@@ -125,25 +137,11 @@ public struct RegistryModule: Module {
                 let registry = RegistryStore(db: transaction.db)
                 let actor = try registry.requireActor(command.actor, field: "actor")
                 let network = try registry.requireNetwork(command.network, field: "network")
-                if let current = try registry.memberships(actor: actor.id).first(where: {
-                    $0.network == network.id && ($0.status == .active || $0.status == .applied)
-                }) {
-                    throw ConcordError(
-                        .conflict,
-                        "\(actor.fields.name) already has a membership of \(network.acronym) (\(current.id), "
-                            + "\(current.status.rawValue), basis \(current.basis.kind.rawValue))",
-                        details: ["existing": .string(current.id)])
-                }
                 var basis = command.basis
                 basis.decidedOn = decidedOn ?? (basis.kind == .manual ? today : nil)
-                let membership = Membership(
-                    id: UUID().uuidString.lowercased(), actor: actor.id, network: network.id, role: command.role,
-                    status: command.status ?? .active, start: start ?? today, end: nil, basis: basis, version: 1)
-                try registry.save(membership, inserting: true)
-                transaction.emit(MembershipStarted(membership: membership))
-                let outcome = try Self.applyRules(to: actor.id, registry: registry, transaction: transaction)
-                return MembershipChange(
-                    membership: membership, derivedStarted: outcome.started, derivedEnded: outcome.ended)
+                return try Self.startMembership(
+                    of: actor, in: network, role: command.role, status: command.status ?? .active,
+                    start: start ?? today, basis: basis, registry: registry, transaction: transaction)
             }
         }
 
@@ -258,6 +256,10 @@ public struct RegistryModule: Module {
             }
         }
 
+        try Self.startDeclarations(context: context)
+        try Self.startProgrammes(context: context)
+        try Self.startActionPlans(context: context)
+
         try context.handle(GetHistory.self) { query, _ in
             var events: [JSONValue] = []
             var after: UInt64 = 0
@@ -276,6 +278,28 @@ public struct RegistryModule: Module {
     }
 
     // MARK: Helpers
+
+    /// Starts a membership and what the rules derive from it; `conflict` when the actor already has a current
+    /// membership of the network.
+    static func startMembership(
+        of actor: ActorRecord, in network: Network, role: MembershipRole, status: MembershipStatus, start: String,
+        basis: MembershipBasis, registry: RegistryStore, transaction: WriteTransaction
+    ) throws -> MembershipChange {
+        if let current = try registry.currentMembership(actor: actor.id, network: network.id) {
+            throw ConcordError(
+                .conflict,
+                "\(actor.fields.name) already has a membership of \(network.acronym) (\(current.id), "
+                    + "\(current.status.rawValue), basis \(current.basis.kind.rawValue))",
+                details: ["existing": .string(current.id)])
+        }
+        let membership = Membership(
+            id: UUID().uuidString.lowercased(), actor: actor.id, network: network.id, role: role, status: status,
+            start: start, end: nil, basis: basis, version: 1)
+        try registry.save(membership, inserting: true)
+        transaction.emit(MembershipStarted(membership: membership))
+        let outcome = try applyRules(to: actor.id, registry: registry, transaction: transaction)
+        return MembershipChange(membership: membership, derivedStarted: outcome.started, derivedEnded: outcome.ended)
+    }
 
     static func checkVersion(_ sent: Int, current: Int, of what: String) throws {
         guard sent == current else {

@@ -104,7 +104,8 @@ import Testing
         try await Task.sleep(for: .milliseconds(100))
         #expect(runtime.journal.headSeq == 0)
         kill(getpid(), SIGTERM)
-        try await Task.sleep(for: .milliseconds(20))
+        // The signal is handled asynchronously; wait until the runtime has begun to stop.
+        #expect(try await eventually { !runtime.bus.isAcceptingCommands })
         let late = await #expect(throws: ConcordError.self) {
             _ = try await runtime.bus.send(LedgerModule.RecordEntry(name: "late", amount: 0))
         }

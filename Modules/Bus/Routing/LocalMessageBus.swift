@@ -22,6 +22,9 @@ public final class LocalMessageBus: MessageBus {
 
     // MARK: Commands
 
+    /// Whether commands are admitted: false while the daemon starts and from the moment it begins to stop.
+    public var isAcceptingCommands: Bool { commands.isAccepting }
+
     public func register<C: Command>(_ type: C.Type, module: String, handler: @escaping CommandHandler<C>) throws {
         try commands.register(type, module: module, handler: handler)
     }

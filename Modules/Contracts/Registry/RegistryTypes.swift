@@ -213,22 +213,29 @@ public struct MembershipBasis: Codable, Sendable, Equatable {
     /// For `rule`: the rule and the membership it derived this one from.
     public var rule: String?
     public var source: String?
-    /// For `manual`: who decided, and when (ISO 8601 date).
+    /// For `manual` and `accession`: who decided, and when (ISO 8601 date).
     public var decidedBy: String?
     public var decidedOn: String?
+    /// For `founding_signature` and `accession`: the declaration signed or acceded to.
+    public var declaration: String?
+    /// For `accession`: the application that was accepted.
+    public var application: String?
 
     public init(
-        kind: BasisKind, rule: String? = nil, source: String? = nil, decidedBy: String? = nil, decidedOn: String? = nil
+        kind: BasisKind, rule: String? = nil, source: String? = nil, decidedBy: String? = nil, decidedOn: String? = nil,
+        declaration: String? = nil, application: String? = nil
     ) {
         self.kind = kind
         self.rule = rule
         self.source = source
         self.decidedBy = decidedBy
         self.decidedOn = decidedOn
+        self.declaration = declaration
+        self.application = application
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, rule, source
+        case kind, rule, source, declaration, application
         case decidedBy = "decided_by"
         case decidedOn = "decided_on"
     }

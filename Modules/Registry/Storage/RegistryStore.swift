@@ -47,7 +47,8 @@ enum RegistrySchema {
                     );
                     """
             )
-        }
+        },
+        DocumentTable.migration,
     ]
 }
 
@@ -58,11 +59,11 @@ struct RegistryStore {
     private static let encoder = ConcordJSON.encoder()
     private static let decoder = ConcordJSON.decoder()
 
-    private func json(_ value: some Encodable) throws -> String {
+    func json(_ value: some Encodable) throws -> String {
         String(decoding: try Self.encoder.encode(value), as: UTF8.self)
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+    func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         try Self.decoder.decode(T.self, from: Data(text.utf8))
     }
 
@@ -213,6 +214,18 @@ struct RegistryStore {
     func memberships(actor: String) throws -> [Membership] {
         try String.fetchAll(
             db, sql: "SELECT doc FROM registry_memberships WHERE actor = ? ORDER BY rowid", arguments: [actor]
+        ).map { try decode(Membership.self, $0) }
+    }
+
+    /// The actor's active or applied membership of the network, if any.
+    func currentMembership(actor: String, network: String) throws -> Membership? {
+        try String.fetchOne(
+            db,
+            sql: """
+                SELECT doc FROM registry_memberships
+                WHERE actor = ? AND network = ? AND status IN ('active', 'applied') LIMIT 1
+                """,
+            arguments: [actor, network]
         ).map { try decode(Membership.self, $0) }
     }
 

@@ -16,6 +16,34 @@ enum Validation {
         return trimmed
     }
 
+    /// Free text such as a title, an article or a note: trimmed, not empty, at most `limit` characters.
+    static func text(_ value: String, field: String, limit: Int = 500) throws -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...limit).contains(trimmed.count) else {
+            throw ConcordError.badRequest("\(field): expected 1 to \(limit) characters, got \(trimmed.count)")
+        }
+        return trimmed
+    }
+
+    static func focalPoint(_ point: FocalPoint, field: String) throws {
+        _ = try name(point.name, field: "\(field).name")
+        if let email = point.email, !isEmail(email) {
+            throw ConcordError.badRequest(
+                "\(field).email: expected an address such as \"name@city.gov\", got \"\(email)\"")
+        }
+    }
+
+    /// A key such as `1.2` or `early_warning`: letters, digits, `.`, `_` and `-`, 1 to 64 characters.
+    static func key(_ value: String, field: String) throws -> String {
+        guard (1...64).contains(value.count),
+            value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
+        else {
+            throw ConcordError.badRequest(
+                "\(field): expected 1 to 64 letters, digits, \".\", \"_\" or \"-\" such as \"1.2\", got \"\(value)\"")
+        }
+        return value
+    }
+
     /// A country's UN M49 sub-region code and English name, or `bad_request` naming the field.
     static func country(_ code: String, field: String) throws -> (region: String, regionName: String) {
         let region = Locale.Region(code)
@@ -84,12 +112,7 @@ enum Validation {
             }
         }
         for (index, point) in (fields.focalPoints ?? []).enumerated() {
-            _ = try name(point.name, field: "\(field).focal_points[\(index)].name")
-            if let email = point.email, !isEmail(email) {
-                throw ConcordError.badRequest(
-                    "\(field).focal_points[\(index)].email: expected an address such as \"name@city.gov\", got \"\(email)\""
-                )
-            }
+            try focalPoint(point, field: "\(field).focal_points[\(index)]")
         }
         return fields
     }

@@ -19,7 +19,10 @@ enum DaemonBenchmarks {
     static func start(in directory: URL, listener: NotifyListener) throws -> (Process, Duration) {
         let process = Process()
         process.executableURL = concordd
-        process.arguments = ["--data-dir", directory.appendingPathComponent("data").path, "--log-level", "warning"]
+        process.arguments = [
+            "--data-dir", directory.appendingPathComponent("data").path, "--log-level", "warning",
+            "--events", "ipc://\(directory.path)/events", "--commands", "ipc://\(directory.path)/commands",
+        ]
         process.environment = ["NOTIFY_SOCKET": listener.path, "PATH": "/usr/bin:/bin"]
         process.standardOutput = FileHandle.nullDevice
         let started = ContinuousClock.now
@@ -67,17 +70,19 @@ enum DaemonBenchmarks {
         let (process, _) = try start(in: directory, listener: listener)
         defer { stop(process) }
         Thread.sleep(forTimeInterval: 3)
-        let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
-        func kilobytes(_ field: String) -> Double {
-            let line = status.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
-            return Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
-        }
         return Report(
             name: "daemon.idle_rss_mb",
-            value: kilobytes("VmRSS") / 1024,
+            value: try memoryMB("VmRSS", of: process),
             unit: "MB (VmRSS after 3 s idle)",
             target: "< 40",
-            extra: ["peak_rss_mb": kilobytes("VmHWM") / 1024]
+            extra: ["peak_rss_mb": try memoryMB("VmHWM", of: process)]
         )
+    }
+
+    /// A memory figure of a running process from /proc (VmRSS now, VmHWM its peak), in MB.
+    static func memoryMB(_ field: String, of process: Process) throws -> Double {
+        let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
+        let line = status.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
+        return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
     }
 }

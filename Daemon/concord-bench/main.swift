@@ -15,6 +15,7 @@ let benchmarks: [(name: String, run: () async throws -> Report)] = [
     ("gateway.req_roundtrips_curve", { try await GatewayBenchmarks.requestsCurve() }),
     ("daemon.startup_ms", { try DaemonBenchmarks.startup() }),
     ("daemon.idle_rss_mb", { try DaemonBenchmarks.idleMemory() }),
+    ("registry.import_250k", { try RegistryBenchmarks.import250k() }),
 ]
 
 let requested = Array(CommandLine.arguments.dropFirst())

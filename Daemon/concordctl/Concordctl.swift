@@ -12,7 +12,7 @@ struct Concordctl: ParsableCommand {
             Endpoints and keys come from the options or from CONCORD_ENDPOINT (commands), \
             CONCORD_EVENTS_ENDPOINT, CONCORD_SERVER_KEY and CONCORD_KEY.
             """,
-        subcommands: [Call.self, Status.self, Events.self, Keys.self]
+        subcommands: [Call.self, Status.self, Events.self, Import.self, Keys.self]
     )
 }
 

@@ -24,6 +24,7 @@ public struct RegistryModule: Module {
                 StartProject.self, UpdateProject.self, EndProject.self, ListProjects.self,
                 AdoptActionPlan.self, AddPlanAction.self, RecordProgress.self, GetActionPlan.self,
                 ListActionPlans.self, GetPlanChanges.self,
+                BeginImport.self, ImportRows.self, CommitImport.self, AbortImport.self,
             ],
             publishes: [
                 ActorRegistered.self, ActorUpdated.self, NetworkCreated.self, MembershipStarted.self,
@@ -32,7 +33,7 @@ public struct RegistryModule: Module {
                 AccessionAccepted.self, AccessionRejected.self,
                 WorkingGroupCreated.self, WorkingGroupChanged.self,
                 ProjectStarted.self, ProjectUpdated.self, ProjectEnded.self, PilotProgrammeDue.self,
-                ActionPlanAdopted.self, PlanActionAdded.self, ProgressRecorded.self,
+                ActionPlanAdopted.self, PlanActionAdded.self, ProgressRecorded.self, ImportCommitted.self,
             ],
             subscribes: [PilotProgrammeDue.topic.rawValue]
         )
@@ -259,6 +260,7 @@ public struct RegistryModule: Module {
         try Self.startDeclarations(context: context)
         try Self.startProgrammes(context: context)
         try Self.startActionPlans(context: context)
+        try Self.startImports(context: context)
 
         try context.handle(GetHistory.self) { query, _ in
             var events: [JSONValue] = []
@@ -283,7 +285,8 @@ public struct RegistryModule: Module {
     /// membership of the network.
     static func startMembership(
         of actor: ActorRecord, in network: Network, role: MembershipRole, status: MembershipStatus, start: String,
-        basis: MembershipBasis, registry: RegistryStore, transaction: WriteTransaction
+        basis: MembershipBasis, registry: RegistryStore, transaction: WriteTransaction,
+        engine: RuleEngine? = nil
     ) throws -> MembershipChange {
         if let current = try registry.currentMembership(actor: actor.id, network: network.id) {
             throw ConcordError(
@@ -297,7 +300,7 @@ public struct RegistryModule: Module {
             start: start, end: nil, basis: basis, version: 1)
         try registry.save(membership, inserting: true)
         transaction.emit(MembershipStarted(membership: membership))
-        let outcome = try applyRules(to: actor.id, registry: registry, transaction: transaction)
+        let outcome = try applyRules(to: actor.id, registry: registry, transaction: transaction, engine: engine)
         return MembershipChange(membership: membership, derivedStarted: outcome.started, derivedEnded: outcome.ended)
     }
 
@@ -310,10 +313,10 @@ public struct RegistryModule: Module {
     }
 
     @discardableResult
-    static func applyRules(to actor: String, registry: RegistryStore, transaction: WriteTransaction) throws
-        -> RuleEngine.Outcome
-    {
-        let engine = RuleEngine(store: registry, rules: try registry.rules(), today: date(transaction.now))
+    static func applyRules(
+        to actor: String, registry: RegistryStore, transaction: WriteTransaction, engine: RuleEngine? = nil
+    ) throws -> RuleEngine.Outcome {
+        let engine = try engine ?? RuleEngine(store: registry, rules: registry.rules(), today: date(transaction.now))
         let outcome = try engine.reconcile(actor: actor)
         emit(outcome, transaction)
         return outcome

@@ -304,7 +304,7 @@ public final class Journal: Sendable {
                             correlationID: job.correlationID,
                             payload: pending.event
                         )
-                        let payload = try encoder.encode(pending.event)
+                        let payload = try pending.json ?? JSONStreamEncoder.encode(pending.event)
                         try insertEvent.execute(arguments: [
                             Int64(seq), envelope.id, pending.topic.rawValue,
                             now.timeIntervalSince1970, job.module, job.correlationID,

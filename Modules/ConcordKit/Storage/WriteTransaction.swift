@@ -9,6 +9,8 @@ public final class WriteTransaction {
     public struct PendingEvent {
         public var topic: Topic
         public var event: any Event
+        /// The event as JSON, when the module had it already; the journal encodes it otherwise.
+        public var json: Data?
     }
 
     /// A change to the module's durable timers.
@@ -36,6 +38,13 @@ public final class WriteTransaction {
     /// Emits an event when, and only when, this write commits.
     public func emit<E: Event>(_ event: E) {
         events.append(PendingEvent(topic: E.topic, event: event))
+    }
+
+    /// Emits an event the module has encoded already (with ``ConcordJSON``), so it is not encoded twice.
+    ///
+    /// `json` must be what encoding `event` gives; bulk writes use it to encode each record once.
+    public func emit<E: Event>(_ event: E, json: Data) {
+        events.append(PendingEvent(topic: E.topic, event: event, json: json))
     }
 
     /// Emits `event` at `due`, durably: the timer survives restarts and a late one fires once at start-up.

@@ -56,11 +56,10 @@ enum RegistrySchema {
 struct RegistryStore {
     let db: Database
 
-    private static let encoder = ConcordJSON.encoder()
     private static let decoder = ConcordJSON.decoder()
 
     func json(_ value: some Encodable) throws -> String {
-        String(decoding: try Self.encoder.encode(value), as: UTF8.self)
+        String(decoding: try JSONStreamEncoder.encode(value), as: UTF8.self)
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
@@ -83,15 +82,23 @@ struct RegistryStore {
 
     func actorID(nameKey: String, country: String) throws -> String? {
         try String.fetchOne(
-            db, sql: "SELECT id FROM registry_actors WHERE name_key = ? AND country = ? LIMIT 1",
+            db.cachedStatement(sql: "SELECT id FROM registry_actors WHERE name_key = ? AND country = ? LIMIT 1"),
             arguments: [nameKey, country])
     }
 
-    func save(_ actor: ActorRecord, inserting: Bool) throws {
+    func actorIDs(nameKey: String, country: String) throws -> [String] {
+        try String.fetchAll(
+            db, sql: "SELECT id FROM registry_actors WHERE name_key = ? AND country = ? LIMIT 2",
+            arguments: [nameKey, country])
+    }
+
+    /// Writes an actor; `doc` is its JSON when the caller has it already.
+    func save(_ actor: ActorRecord, inserting: Bool, doc: String? = nil) throws {
         let names = [actor.fields.name] + (actor.fields.otherNames.map { Array($0.values) } ?? [])
         let arguments: StatementArguments = [
             Validation.nameKey(actor.fields.name), actor.fields.country, actor.fields.kind.rawValue, actor.region,
-            actor.sizeClass?.rawValue, names.joined(separator: "\n").lowercased(), try json(actor), actor.version,
+            actor.sizeClass?.rawValue, names.joined(separator: "\n").lowercased(), try doc ?? json(actor),
+            actor.version,
             actor.id,
         ]
         if inserting {

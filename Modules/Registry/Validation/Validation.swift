@@ -9,7 +9,7 @@ enum Validation {
     static let asiaPacific: Set<String> = ["030", "035", "034", "143", "053", "054", "057", "061"]
 
     static func name(_ value: String, field: String) throws -> String {
-        let trimmed = value.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let trimmed = isSpaced(value) ? value : value.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         guard (1...200).contains(trimmed.count) else {
             throw ConcordError.badRequest("\(field): expected 1 to 200 characters, got \(trimmed.count)")
         }
@@ -86,35 +86,57 @@ enum Validation {
             "\(field): expected a date as YYYY-MM-DD such as \"2025-10-16\", got \"\(value)\"")
     }
 
-    static func actor(_ fields: ActorFields, field: String = "actor") throws -> ActorFields {
+    /// Checks an actor's fields; `field` prefixes the names in errors (`actor` gives `actor.country`).
+    static func actor(_ fields: ActorFields, field: String = "actor", cache: Cache? = nil) throws -> ActorFields {
+        let prefix = field.isEmpty ? "" : field + "."
         var fields = fields
-        fields.name = try name(fields.name, field: "\(field).name")
+        fields.name = try name(fields.name, field: "\(prefix)name")
         if let other = fields.otherNames {
             for (language, text) in other {
-                _ = try name(text, field: "\(field).other_names.\(language)")
+                _ = try name(text, field: "\(prefix)other_names.\(language)")
             }
         }
         if let population = fields.population, population < 0 {
-            throw ConcordError.badRequest("\(field).population: expected a non-negative integer, got \(population)")
+            throw ConcordError.badRequest("\(prefix)population: expected a non-negative integer, got \(population)")
         }
         if let year = fields.populationYear, !(1800...2100).contains(year) {
-            throw ConcordError.badRequest("\(field).population_year: expected a year from 1800 to 2100, got \(year)")
+            throw ConcordError.badRequest("\(prefix)population_year: expected a year from 1800 to 2100, got \(year)")
         }
-        if let zone = fields.timeZone, TimeZone(identifier: zone) == nil {
+        if let zone = fields.timeZone, !(cache?.isTimeZone(zone) ?? (TimeZone(identifier: zone) != nil)) {
             throw ConcordError.badRequest(
-                "\(field).time_zone: expected an IANA time zone such as \"Asia/Ho_Chi_Minh\", got \"\(zone)\"")
+                "\(prefix)time_zone: expected an IANA time zone such as \"Asia/Ho_Chi_Minh\", got \"\(zone)\"")
         }
         if let point = fields.coordinates {
             guard (-90...90).contains(point.latitude), (-180...180).contains(point.longitude) else {
                 throw ConcordError.badRequest(
-                    "\(field).coordinates: expected latitude -90 to 90 and longitude -180 to 180, "
+                    "\(prefix)coordinates: expected latitude -90 to 90 and longitude -180 to 180, "
                         + "got \(point.latitude), \(point.longitude)")
             }
         }
         for (index, point) in (fields.focalPoints ?? []).enumerated() {
-            try focalPoint(point, field: "\(field).focal_points[\(index)]")
+            try focalPoint(point, field: "\(prefix)focal_points[\(index)]")
         }
         return fields
+    }
+
+    /// Remembers countries and time zones already checked, for imports that check the same ones many times.
+    final class Cache {
+        private var countries: [String: (region: String, regionName: String)] = [:]
+        private var zones: [String: Bool] = [:]
+
+        func country(_ code: String, field: String) throws -> (region: String, regionName: String) {
+            if let known = countries[code] { return known }
+            let result = try Validation.country(code, field: field)
+            countries[code] = result
+            return result
+        }
+
+        func isTimeZone(_ identifier: String) -> Bool {
+            if let known = zones[identifier] { return known }
+            let valid = TimeZone(identifier: identifier) != nil
+            zones[identifier] = valid
+            return valid
+        }
     }
 
     private static func isEmail(_ text: String) -> Bool {
@@ -124,6 +146,18 @@ enum Validation {
 
     /// The key duplicates are found by: the name in lower case with single spaces.
     static func nameKey(_ name: String) -> String {
-        name.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        isSpaced(name)
+            ? name.lowercased() : name.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
+    /// Whether `text` is printable ASCII with single spaces between words only: nothing to normalise (the
+    /// common case, checked without the cost of Unicode character properties).
+    private static func isSpaced(_ text: String) -> Bool {
+        var previous: UInt8 = 0x20
+        for byte in text.utf8 {
+            guard byte > 0x20 && byte < 0x7F || (byte == 0x20 && previous != 0x20) else { return false }
+            previous = byte
+        }
+        return previous != 0x20
     }
 }

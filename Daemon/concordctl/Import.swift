@@ -1,0 +1,219 @@
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `concordctl import actors|memberships FILE.csv`: checks a CSV file row by row through the daemon, then
+/// writes it in one transaction.
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import actors or memberships from a CSV file (all or nothing unless --partial).",
+        discussion: """
+            The first line names the columns (README, "Bulk import"). Every rejected row is reported with its \
+            line and reason on standard error (and in --report FILE as CSV). Exit 0 when imported or, with \
+            --dry-run, when every row passed; 65 when rows were rejected and nothing was written.
+            """
+    )
+
+    enum Kind: String, ExpressibleByArgument, CaseIterable {
+        case actors
+        case memberships
+    }
+
+    @OptionGroup var connection: ConnectionFlags
+
+    @Argument(help: "actors or memberships.")
+    var kind: Kind
+
+    @Argument(help: "The CSV file (UTF-8, comma-separated, header first).")
+    var file: String
+
+    @Flag(name: .customLong("dry-run"), help: "Check every row and report, but write nothing.")
+    var dryRun = false
+
+    @Flag(help: "Write the valid rows even when some are rejected.")
+    var partial = false
+
+    @Flag(help: "Register actors whose name and country exist already.")
+    var force = false
+
+    @Option(name: .customLong("report"), help: "Write the rejected rows (line,reason) to this CSV file.")
+    var report: String?
+
+    @Option(name: .customLong("rows-per-request"), help: "Rows sent in each request.")
+    var rowsPerRequest = 5000
+
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    func run() throws {
+        try runTool {
+            guard rowsPerRequest > 0 else {
+                throw ToolError("--rows-per-request: expected a positive number", exitCode: 64)
+            }
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ToolError("\(file): cannot be read", exitCode: 66)
+            }
+            guard var text = String(data: data, encoding: .utf8) else {
+                throw ToolError("\(file): is not UTF-8 text", exitCode: 65)
+            }
+            if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+            let (header, body) = try CSVFile.split(text, file: file)
+            let pieces = CSVFile.chunks(of: body, firstLine: 2, rowsPerChunk: rowsPerRequest)
+            if let long = pieces.first(where: { $0.csv.utf8.count > 2 * CSVFile.maximumChunkBytes }) {
+                throw ToolError(
+                    "\(file): the record on line \(long.firstLine) is over 1 MiB (an unbalanced quote?)", exitCode: 65)
+            }
+            let total = pieces.reduce(0) { $0 + $1.records }
+
+            var options = try connection.connection()
+            let client = try CommandClient(options: options)
+            let opened = try result(
+                client.call(
+                    "registry.import.begin",
+                    args: [
+                        "kind": kind.rawValue, "header": header, "dry_run": dryRun, "partial": partial, "force": force,
+                    ]))
+            guard let id = opened["import"] as? String else { throw ToolError("the daemon opened no import") }
+
+            let progress = ProgressBar(total: total)
+            var rejected: [(line: Int, reason: String)] = []
+            var sent = 0
+            for piece in pieces {
+                let reply = try result(
+                    client.call(
+                        "registry.import.rows", args: ["import": id, "first_line": piece.firstLine, "csv": piece.csv]))
+                for row in reply["rejected"] as? [[String: Any]] ?? [] {
+                    rejected.append((row["line"] as? Int ?? 0, row["reason"] as? String ?? "rejected"))
+                }
+                sent += piece.records
+                progress.show(done: sent, rejected: rejected.count)
+            }
+            progress.finish()
+            for row in rejected {
+                FileHandle.standardError.write(Data("line \(row.line): \(row.reason)\n".utf8))
+            }
+            if let report { try write(rejected, to: report) }
+
+            if !rejected.isEmpty, !partial {
+                _ = try? client.call("registry.import.abort", args: ["import": id])
+                throw ToolError(
+                    "\(rejected.count) of \(total) rows rejected; nothing was imported "
+                        + "(fix them, or use --partial to import the \(total - rejected.count) valid rows)",
+                    exitCode: 65)
+            }
+            // Writing a large file takes a while; wait for it longer than for a command.
+            options.timeout = max(options.timeout, .seconds(600))
+            let commit = try CommandClient(options: options)
+            let summary = try result(commit.call("registry.import.commit", args: ["import": id]))
+            if json {
+                try printJSON(summary, pretty: false)
+            } else {
+                let imported = summary["imported"] as? Int ?? 0
+                let verb = dryRun ? "checked, nothing written (dry run)" : "imported \(imported)"
+                var line = "\(kind.rawValue): \(total) rows, \(verb), \(summary["rejected"] as? Int ?? 0) rejected"
+                if let derived = summary["derived"] as? Int, derived > 0 { line += ", \(derived) derived by rules" }
+                print(line)
+            }
+        }
+    }
+
+    /// The `result` of a reply, or its error as a ToolError.
+    private func result(_ reply: [String: Any]) throws -> [String: Any] {
+        guard reply["ok"] as? Bool == true else {
+            let error = reply["error"] as? [String: Any]
+            throw ToolError(
+                "\(error?["code"] as? String ?? "error"): \(error?["message"] as? String ?? "the daemon refused")")
+        }
+        return reply["result"] as? [String: Any] ?? [:]
+    }
+
+    private func write(_ rejected: [(line: Int, reason: String)], to path: String) throws {
+        var text = "line,reason\n"
+        for row in rejected {
+            text += "\(row.line),\"\(row.reason.replacingOccurrences(of: "\"", with: "\"\""))\"\n"
+        }
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
+            throw ToolError("--report \(path): cannot be written", exitCode: 73)
+        }
+    }
+}
+
+/// Cutting a CSV file between records, so each piece can be read on its own.
+enum CSVFile {
+    /// The header's column names and the text after the header line.
+    static func split(_ text: String, file: String) throws -> ([String], Substring) {
+        guard let end = text.firstIndex(where: \.isNewline) else {
+            throw ToolError("\(file): expected a header line and rows, found one line", exitCode: 65)
+        }
+        let header = text[..<end].split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" \r"))
+        }
+        var body = text[end...]
+        while body.first?.isNewline == true { body.removeFirst() }
+        return (header, body)
+    }
+
+    /// Requests stay well below the daemon's 1 MiB message limit (PROTOCOL.md).
+    static let maximumChunkBytes = 512 * 1024
+
+    /// Pieces of at most `rowsPerChunk` records and about ``maximumChunkBytes``, each with the line it starts
+    /// on. A newline inside a quoted field does not end a record: a line ends one when the quotes so far balance.
+    static func chunks(of text: Substring, firstLine: Int, rowsPerChunk: Int) -> [(
+        firstLine: Int, csv: String, records: Int
+    )] {
+        var chunks: [(Int, String, Int)] = []
+        var start = text.startIndex
+        var startLine = firstLine
+        var line = firstLine
+        var records = 0
+        var quoted = false
+        let utf8 = text.utf8
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            utf8.formIndex(after: &index)
+            if byte == UInt8(ascii: "\"") {
+                quoted.toggle()
+            } else if byte == UInt8(ascii: "\n") {
+                line += 1
+                guard !quoted else { continue }
+                records += 1
+                if records == rowsPerChunk || utf8.distance(from: start, to: index) >= maximumChunkBytes {
+                    chunks.append((startLine, String(text[start..<index]), records))
+                    start = index
+                    startLine = line
+                    records = 0
+                }
+            }
+        }
+        let rest = text[start...]
+        if !rest.allSatisfy(\.isWhitespace) {
+            chunks.append((startLine, String(rest), records + (rest.last?.isNewline == true ? 0 : 1)))
+        }
+        return chunks
+    }
+}
+
+/// A one-line progress bar on standard error, drawn only when it is a terminal.
+final class ProgressBar {
+    let total: Int
+    let enabled = isatty(STDERR_FILENO) == 1
+
+    init(total: Int) { self.total = total }
+
+    func show(done: Int, rejected: Int) {
+        guard enabled, total > 0 else { return }
+        let width = 30
+        let filled = width * done / total
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        FileHandle.standardError.write(
+            Data("\r[\(bar)] \(100 * done / total)% \(done)/\(total) rows checked, \(rejected) rejected".utf8))
+    }
+
+    func finish() {
+        if enabled { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

@@ -1,0 +1,298 @@
+import ConcordKit
+import Contracts
+import Foundation
+
+/// Imports being checked, held in memory until they are committed, aborted or left idle too long.
+///
+/// Nothing here is durable: an import is written in one transaction at commit, so a restart loses only
+/// imports that were never committed.
+actor ImportStaging {
+    static let idleTimeout: TimeInterval = 600
+    static let maximumOpen = 4
+    static let maximumRows = 2_000_000
+
+    struct StagedActor: Sendable {
+        var line: Int
+        var fields: ActorFields
+        var region: String
+        var regionName: String
+    }
+
+    struct StagedMembership: Sendable {
+        var line: Int
+        var actor: String
+        var network: String
+        var role: MembershipRole
+        var status: MembershipStatus
+        var start: String?
+        var basis: MembershipBasis
+    }
+
+    struct Open {
+        var kind: ImportKind
+        var options: BeginImport
+        /// Column name to position in a record.
+        var columns: [String: Int]
+        var actors: [StagedActor] = []
+        var memberships: [StagedMembership] = []
+        var rejected = 0
+        /// Name keys with country (actors) or actor with network (memberships) seen so far, for duplicates.
+        var seen: Set<String> = []
+        var lastUsed: Date
+        var rows: Int { actors.count + memberships.count + rejected }
+    }
+
+    private var imports: [String: Open] = [:]
+    private let cache = Validation.Cache()
+
+    func begin(_ command: BeginImport, now: Date) throws -> ImportOpened {
+        imports = imports.filter { now.timeIntervalSince($0.value.lastUsed) < Self.idleTimeout }
+        guard imports.count < Self.maximumOpen else {
+            throw ConcordError.unavailable(
+                "\(imports.count) imports are open; commit or abort one, or wait \(Int(Self.idleTimeout)) s for "
+                    + "an idle one to be dropped")
+        }
+        let (required, optional) = command.kind.columns
+        var columns: [String: Int] = [:]
+        for (index, raw) in command.header.enumerated() {
+            let name = raw.trimmingCharacters(in: .whitespaces).lowercased()
+            guard required.contains(name) || optional.contains(name) else {
+                throw ConcordError.badRequest(
+                    "header: unknown column \"\(raw)\" (column \(index + 1)); \(command.kind.rawValue) files have "
+                        + (required + optional).joined(separator: ", "))
+            }
+            guard columns.updateValue(index, forKey: name) == nil else {
+                throw ConcordError.badRequest("header: column \"\(name)\" appears twice")
+            }
+        }
+        let missing = required.filter { columns[$0] == nil }
+        guard missing.isEmpty else {
+            throw ConcordError.badRequest(
+                "header: missing column\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")); "
+                    + "\(command.kind.rawValue) files need \(required.joined(separator: ", "))")
+        }
+        if command.kind == .memberships, columns["actor"] == nil,
+            columns["actor_name"] == nil || columns["actor_country"] == nil
+        {
+            throw ConcordError.badRequest(
+                "header: memberships files need an actor column (id) or actor_name with actor_country")
+        }
+        let id = UUID().uuidString.lowercased()
+        imports[id] = Open(kind: command.kind, options: command, columns: columns, lastUsed: now)
+        return ImportOpened(import: id, idleTimeoutSeconds: Int(Self.idleTimeout))
+    }
+
+    /// Checks a piece of the file; `lookup` answers from the register what a row refers to.
+    func stage(_ command: ImportRows, now: Date, lookup: any ImportLookup) async throws -> ImportProgress {
+        guard var open = imports.removeValue(forKey: command.import) else {
+            throw ConcordError.notFound(
+                "import: no open import \"\(command.import)\" (committed, aborted, or idle for more than "
+                    + "\(Int(Self.idleTimeout)) s); begin again")
+        }
+        defer {
+            open.lastUsed = now
+            imports[command.import] = open
+        }
+        let records = try CSVRecords.read(command.csv, firstLine: command.firstLine, columns: open.columns.count)
+        guard open.rows + records.count <= Self.maximumRows else {
+            throw ConcordError(
+                .tooLarge, "import: more than \(Self.maximumRows) rows; split the file",
+                details: ["limit": .int(Int64(Self.maximumRows))])
+        }
+        var rejected: [RejectedRow] = []
+        var accepted = 0
+        let rows = try await lookup.resolve(
+            records.map { RowReader(fields: $0.fields, columns: open.columns) }, open.kind)
+        for (record, resolved) in zip(records, rows) {
+            do {
+                let row = RowReader(fields: record.fields, columns: open.columns)
+                guard record.fields.count == open.columns.count else {
+                    throw ConcordError.badRequest(
+                        "expected \(open.columns.count) fields as in the header, got \(record.fields.count)")
+                }
+                switch open.kind {
+                case .actors:
+                    try stageActor(row, line: record.line, duplicate: resolved.duplicate, into: &open)
+                case .memberships:
+                    try stageMembership(row, line: record.line, resolved: resolved, into: &open)
+                }
+                accepted += 1
+            } catch let error as ConcordError {
+                rejected.append(RejectedRow(line: record.line, reason: error.message))
+                open.rejected += 1
+            }
+        }
+        return ImportProgress(
+            accepted: accepted, rejected: rejected, totalAccepted: open.actors.count + open.memberships.count,
+            totalRejected: open.rejected)
+    }
+
+    /// Takes the import out, for its commit.
+    func take(_ id: String) throws -> Open {
+        guard let open = imports.removeValue(forKey: id) else {
+            throw ConcordError.notFound("import: no open import \"\(id)\"; begin again")
+        }
+        return open
+    }
+
+    func abort(_ id: String) throws {
+        guard imports.removeValue(forKey: id) != nil else {
+            throw ConcordError.notFound("import: no open import \"\(id)\"")
+        }
+    }
+
+    private func stageActor(_ row: RowReader, line: Int, duplicate: String?, into open: inout Open) throws {
+        let fields = try Validation.actor(try row.actorFields(), field: "", cache: cache)
+        let (region, regionName) = try cache.country(fields.country, field: "country")
+        let key = Validation.nameKey(fields.name) + "\u{1F}" + fields.country
+        if open.options.force != true {
+            if let duplicate {
+                throw ConcordError.badRequest(
+                    "name: an actor named \"\(fields.name)\" in \(fields.country) exists already (\(duplicate)); "
+                        + "import with force to register another")
+            }
+            guard !open.seen.contains(key) else {
+                throw ConcordError.badRequest(
+                    "name: \"\(fields.name)\" in \(fields.country) appears earlier in the file")
+            }
+        }
+        open.seen.insert(key)
+        open.actors.append(StagedActor(line: line, fields: fields, region: region, regionName: regionName))
+    }
+
+    private func stageMembership(_ row: RowReader, line: Int, resolved: ImportResolution, into open: inout Open) throws
+    {
+        if let problem = resolved.problem { throw ConcordError.badRequest(problem) }
+        guard let actor = resolved.actor, let network = resolved.network else {
+            throw ConcordError.badRequest("actor and network: could not be resolved")
+        }
+        guard let role = try row.enumeration(MembershipRole.self, "role") else {
+            throw ConcordError.badRequest("role: required")
+        }
+        let status = try row.enumeration(MembershipStatus.self, "status") ?? .active
+        guard status == .active || status == .applied else {
+            throw ConcordError.badRequest("status: expected active or applied for a new membership, got \(status)")
+        }
+        let basisKind = try row.enumeration(BasisKind.self, "basis") ?? .manual
+        guard basisKind != .rule else {
+            throw ConcordError.badRequest(
+                "basis: expected founding_signature, accession or manual; rule memberships are derived")
+        }
+        let decidedBy = row["decided_by"]
+        if basisKind == .manual, decidedBy == nil {
+            throw ConcordError.badRequest("decided_by: required for basis manual: who decided")
+        }
+        let basis = MembershipBasis(
+            kind: basisKind, decidedBy: decidedBy,
+            decidedOn: try Validation.date(row["decided_on"], field: "decided_on"))
+        let key = actor + "\u{1F}" + network
+        guard open.seen.insert(key).inserted else {
+            throw ConcordError.badRequest("actor: has a membership of this network earlier in the file")
+        }
+        open.memberships.append(
+            StagedMembership(
+                line: line, actor: actor, network: network, role: role, status: status,
+                start: try Validation.date(row["start"], field: "start"), basis: basis))
+    }
+}
+
+/// What the register says about the rows of a piece of a file.
+struct ImportResolution: Sendable {
+    /// Actors: the id of an actor with the same name and country.
+    var duplicate: String?
+    /// Memberships: the actor and network ids, or why they could not be found.
+    var actor: String?
+    var network: String?
+    var problem: String?
+}
+
+protocol ImportLookup: Sendable {
+    func resolve(_ rows: [RowReader], _ kind: ImportKind) async throws -> [ImportResolution]
+}
+
+/// One CSV record, read by column name.
+struct RowReader: Sendable {
+    let fields: [String]
+    let columns: [String: Int]
+
+    /// The trimmed value of a column; nil when the column is absent or the value empty.
+    subscript(_ column: String) -> String? {
+        guard let index = columns[column], index < fields.count else { return nil }
+        let field = fields[index]
+        // Most fields have nothing to trim; only spaces and tabs are (CharacterSet trimming is slow here).
+        let utf8 = field.utf8
+        guard let first = utf8.first, let last = utf8.last else { return nil }
+        guard first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09 else { return field }
+        let trimmed = field.trimmingCharacters(in: .whitespaces)
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    func enumeration<E: RawRepresentable & CaseIterable>(_ type: E.Type, _ column: String) throws -> E?
+    where E.RawValue == String {
+        guard let raw = self[column] else { return nil }
+        guard let value = E(rawValue: raw) else {
+            throw ConcordError.badRequest(
+                "\(column): expected one of \(E.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(raw)\"")
+        }
+        return value
+    }
+
+    func number<N: LosslessStringConvertible>(_ type: N.Type, _ column: String, _ expected: String) throws -> N? {
+        guard let raw = self[column] else { return nil }
+        guard let value = N(raw) else {
+            throw ConcordError.badRequest("\(column): expected \(expected), got \"\(raw)\"")
+        }
+        return value
+    }
+
+    func actorFields() throws -> ActorFields {
+        guard let name = self["name"] else { throw ConcordError.badRequest("name: required") }
+        guard let kind = try enumeration(ActorKind.self, "kind") else {
+            throw ConcordError.badRequest("kind: required")
+        }
+        guard let country = self["country"] else { throw ConcordError.badRequest("country: required") }
+        var coordinates: Coordinates?
+        switch (
+            try number(Double.self, "latitude", "a number such as 21.03"),
+            try number(Double.self, "longitude", "a number such as 105.85")
+        ) {
+        case (nil, nil): break
+        case (let latitude?, let longitude?): coordinates = Coordinates(latitude: latitude, longitude: longitude)
+        default: throw ConcordError.badRequest("latitude and longitude: give both or neither")
+        }
+        var otherNames: [String: String]?
+        if let raw = self["other_names"] {
+            otherNames = [:]
+            for entry in raw.split(separator: ";") {
+                guard let colon = entry.firstIndex(of: ":"), colon != entry.startIndex else {
+                    throw ConcordError.badRequest(
+                        "other_names: expected language:name pairs separated by ; such as \"ru:Душанбе\", got \"\(raw)\""
+                    )
+                }
+                otherNames?[String(entry[..<colon]).trimmingCharacters(in: .whitespaces)] = String(
+                    entry[entry.index(after: colon)...])
+            }
+        }
+        var focalPoints: [FocalPoint]?
+        let pointColumns = ["focal_point_title", "focal_point_email", "focal_point_phone", "focal_point_language"]
+        if let person = self["focal_point_name"] {
+            focalPoints = [
+                FocalPoint(
+                    name: person, title: self["focal_point_title"], email: self["focal_point_email"],
+                    phone: self["focal_point_phone"], language: self["focal_point_language"])
+            ]
+        } else if pointColumns.contains(where: { self[$0] != nil }) {
+            throw ConcordError.badRequest("focal_point_name: required when other focal_point_ columns are filled")
+        }
+        return ActorFields(
+            name: name, otherNames: otherNames, kind: kind, country: country,
+            population: try number(Int64.self, "population", "a whole number such as 652572"),
+            populationYear: try number(Int.self, "population_year", "a year such as 2023"),
+            capital: try enumeration(CapitalStatus.self, "capital"), timeZone: self["time_zone"],
+            coordinates: coordinates,
+            languages: self["languages"].map {
+                $0.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            },
+            focalPoints: focalPoints)
+    }
+}

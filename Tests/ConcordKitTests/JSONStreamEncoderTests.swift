@@ -1,0 +1,87 @@
+import ConcordKit
+import Foundation
+import Testing
+
+/// The streaming encoder must write what `JSONEncoder` writes, value for value.
+@Suite struct JSONStreamEncoderTests {
+    struct Empty: Codable, Equatable {}
+
+    enum Kind: String, Codable { case city, localGovernment = "local_government" }
+
+    struct Point: Codable, Equatable {
+        var latitude: Double
+        var longitude: Double
+    }
+
+    struct Record: Codable, Equatable {
+        var name: String
+        var kind: Kind
+        var population: Int64?
+        var ratio: Double
+        var flags: [Bool]
+        var points: [Point]
+        var nested: [[Int]]
+        var empty: Empty
+        var emptyList: [String]
+        var names: [String: String]
+        var optionals: [Int?]
+        var when: Date
+        var missing: String?
+        var last: Point?
+
+        enum CodingKeys: String, CodingKey {
+            case name, kind, population, ratio, flags, points, nested, empty, names, optionals, when, missing, last
+            case emptyList = "empty_list"
+        }
+    }
+
+    static let record = Record(
+        name: "Huế \"old\" capital\\ / \n\t\u{1} ✓", kind: .localGovernment, population: 652_572, ratio: 0.1,
+        flags: [true, false],
+        points: [Point(latitude: 16.46, longitude: 107.59), Point(latitude: 20, longitude: -3.5e-7)],
+        nested: [[1, 2], [], [Int.max, Int.min]], empty: Empty(), emptyList: [], names: ["ru": "Хюэ", "vi": "Huế"],
+        optionals: [1, nil, 3], when: Date(timeIntervalSince1970: 1_795_341_600), missing: nil,
+        last: Point(latitude: 1e20, longitude: 0))
+
+    func parsed(_ data: Data) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: data)
+    }
+
+    @Test func writesTheSameValuesAsJSONEncoder() throws {
+        let streamed = try JSONStreamEncoder.encode(Self.record)
+        let foundation = try ConcordJSON.encoder().encode(Self.record)
+        #expect(try parsed(streamed) == parsed(foundation), "\(String(decoding: streamed, as: UTF8.self))")
+        #expect(try ConcordJSON.decoder().decode(Record.self, from: streamed) == Self.record)
+    }
+
+    /// Keys come in declaration order (JSONEncoder on Linux orders them as a dictionary does).
+    @Test func writesKeysInDeclarationOrderWithJSONEncodersEscapes() throws {
+        struct Plain: Codable {
+            var id: String
+            var tags: [String]
+            var inner: [String: [Int]]?
+            var point: Point
+            var kind: Kind
+        }
+        let value = Plain(
+            id: "a/b", tags: ["x", "y\u{7}"], inner: nil, point: Point(latitude: 20, longitude: -4), kind: .city)
+        let streamed = try JSONStreamEncoder.encode(value)
+        #expect(
+            String(decoding: streamed, as: UTF8.self)
+                == #"{"id":"a/b","tags":["x","y\u0007"],"point":{"latitude":20,"longitude":-4},"kind":"city"}"#)
+        #expect(try parsed(streamed) == parsed(ConcordJSON.encoder().encode(value)))
+    }
+
+    @Test func encodesTopLevelScalarsAndCollections() throws {
+        #expect(String(decoding: try JSONStreamEncoder.encode("a\"b"), as: UTF8.self) == #""a\"b""#)
+        #expect(String(decoding: try JSONStreamEncoder.encode([1, 2]), as: UTF8.self) == "[1,2]")
+        #expect(String(decoding: try JSONStreamEncoder.encode(Empty()), as: UTF8.self) == "{}")
+        #expect(String(decoding: try JSONStreamEncoder.encode([[Empty()]]), as: UTF8.self) == "[[{}]]")
+        #expect(throws: EncodingError.self) { try JSONStreamEncoder.encode([Double.nan]) }
+    }
+
+    @Test func encodesJSONValuesAsTheyAre() throws {
+        let value: JSONValue = .object(["a": .array([.int(1), .null, .string("x"), .bool(true)]), "b": .object([:])])
+        #expect(try parsed(JSONStreamEncoder.encode(value)) == value)
+    }
+}

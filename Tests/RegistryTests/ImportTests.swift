@@ -1,0 +1,146 @@
+import ConcordKit
+import ConcordTesting
+import Contracts
+import Foundation
+import Registry
+import Testing
+
+/// Bulk import: begin with the header, stage rows, commit all or nothing.
+@Suite struct ImportTests {
+    static let header = ["name", "kind", "country", "population", "time_zone", "other_names"]
+
+    func run(
+        _ registry: RegistryFixture, _ kind: ImportKind = .actors, header: [String] = header, rows: String,
+        dryRun: Bool? = nil, partial: Bool? = nil
+    ) async throws -> (ImportProgress, String) {
+        let opened = try await registry.harness.send(
+            BeginImport(kind: kind, header: header, dryRun: dryRun, partial: partial))
+        let progress = try await registry.harness.send(ImportRows(import: opened.import, firstLine: 2, csv: rows))
+        return (progress, opened.import)
+    }
+
+    @Test func rowsAreCheckedWithTheirLineAndCommittedInOneTransaction() async throws {
+        let registry = try await RegistryFixture()
+        let rows = """
+            Osh,city,KG,322164,Asia/Bishkek,ru:Ош
+            "Dushanbe, capital",city,TJ,863400,Asia/Dushanbe,"ru:Душанбе;tg:Душанбе"
+            Namangan,city,UZ,708500,Asia/Tashkent,
+
+            """
+        let (progress, id) = try await run(registry, rows: rows)
+        #expect(progress.accepted == 3)
+        #expect(progress.rejected.isEmpty)
+        let summary = try await registry.harness.send(CommitImport(import: id))
+        #expect(summary.imported == 3)
+        let page = try await registry.harness.send(ListActors())
+        #expect(page.actors.map(\.fields.name) == ["Dushanbe, capital", "Namangan", "Osh"])
+        #expect(page.actors[0].fields.otherNames == ["ru": "Душанбе", "tg": "Душанбе"])
+        let events = try await registry.harness.journaled()
+        #expect(
+            events.map(\.topic.rawValue)
+                == Array(repeating: "registry.actor.registered", count: 3) + ["registry.import.committed"])
+        #expect(events[0].payload["actor"]?["fields"]?["name"] == .string("Osh"))
+        await expectError(.notFound, containing: "no open import") {
+            _ = try await registry.harness.send(CommitImport(import: id))
+        }
+    }
+
+    @Test func oneRejectedRowRejectsTheFileUnlessPartial() async throws {
+        let registry = try await RegistryFixture()
+        let rows = """
+            Osh,city,KG,322164,Asia/Bishkek,
+            "Long
+            name",town,KG,,,
+            Atlantis,city,XX,,,
+            Osh,city,KG,,,
+            Bishkek,city,KG,-5,,
+
+            """
+        let (progress, id) = try await run(registry, rows: rows)
+        #expect(progress.accepted == 1)
+        #expect(progress.rejected.map(\.line) == [3, 5, 6, 7], "a quoted newline moves the lines after it")
+        #expect(progress.rejected[0].reason.contains("kind: expected one of city, local_government"))
+        #expect(progress.rejected[1].reason.contains("country: expected an ISO 3166-1 alpha-2"))
+        #expect(progress.rejected[2].reason.contains("appears earlier in the file"))
+        #expect(progress.rejected[3].reason.contains("population: expected a non-negative integer"))
+        await expectError(.badRequest, containing: "4 of 5 rows were rejected, so nothing was imported") {
+            _ = try await registry.harness.send(CommitImport(import: id))
+        }
+        #expect(try await registry.harness.send(ListActors()).actors.isEmpty)
+
+        let (_, partialID) = try await run(registry, rows: rows, partial: true)
+        let summary = try await registry.harness.send(CommitImport(import: partialID))
+        #expect(summary.imported == 1)
+        #expect(summary.rejected == 4)
+        #expect(try await registry.harness.send(ListActors()).actors.map(\.fields.name) == ["Osh"])
+    }
+
+    @Test func aDryRunWritesNothing() async throws {
+        let registry = try await RegistryFixture()
+        let (_, id) = try await run(registry, rows: "Osh,city,KG,,,\n", dryRun: true)
+        let summary = try await registry.harness.send(CommitImport(import: id))
+        #expect(summary.dryRun)
+        #expect(summary.imported == 0)
+        #expect(summary.rows == 1)
+        #expect(try await registry.harness.journaled().isEmpty)
+    }
+
+    @Test func existingActorsAreDuplicatesUnlessForced() async throws {
+        let registry = try await RegistryFixture()
+        let osh = try await registry.city("Osh", "KG")
+        let (progress, _) = try await run(registry, rows: "osh,city,KG,,,\n")
+        #expect(progress.rejected.first?.reason.contains("exists already (\(osh.id))") == true)
+        let opened = try await registry.harness.send(BeginImport(kind: .actors, header: Self.header, force: true))
+        let forced = try await registry.harness.send(
+            ImportRows(import: opened.import, firstLine: 2, csv: "osh,city,KG,,,\n"))
+        #expect(forced.accepted == 1)
+    }
+
+    @Test func headersAreChecked() async throws {
+        let registry = try await RegistryFixture()
+        await expectError(.badRequest, containing: "header: unknown column \"mayor\" (column 4)") {
+            _ = try await registry.harness.send(
+                BeginImport(kind: .actors, header: ["name", "kind", "country", "mayor"]))
+        }
+        await expectError(.badRequest, containing: "header: missing column country") {
+            _ = try await registry.harness.send(BeginImport(kind: .actors, header: ["name", "kind"]))
+        }
+        let opened = try await registry.harness.send(BeginImport(kind: .actors, header: ["name", "kind", "country"]))
+        let progress = try await registry.harness.send(
+            ImportRows(import: opened.import, firstLine: 2, csv: "Osh,city\n"))
+        #expect(progress.rejected == [RejectedRow(line: 2, reason: "expected 3 fields as in the header, got 2")])
+        _ = try await registry.harness.send(AbortImport(import: opened.import))
+        await expectError(.notFound, containing: "no open import") {
+            _ = try await registry.harness.send(ImportRows(import: opened.import, firstLine: 2, csv: "a,city,KG\n"))
+        }
+    }
+
+    @Test func importedMembershipsRunTheRules() async throws {
+        let registry = try await RegistryFixture()
+        try await registry.jointMembershipRules()
+        _ = try await registry.city("Jakarta", "ID", population: 10_600_000, capital: .national)
+        _ = try await registry.city("Bogor", "ID", population: 1_100_000)
+        _ = try await registry.city("Hue", "VN", population: 650_000)
+        let rows = """
+            Jakarta,ID,ASPAC,member,accession,
+            Bogor,ID,ASPAC,member,manual,ASPAC secretariat
+            Hue,VN,ASPAC,member,accession,
+            Hue,VN,NOWHERE,member,accession,
+            Ghost,VN,ASPAC,member,accession,
+
+            """
+        let (progress, id) = try await run(
+            registry, .memberships, header: ["actor_name", "actor_country", "network", "role", "basis", "decided_by"],
+            rows: rows, partial: true)
+        #expect(progress.accepted == 3)
+        #expect(progress.rejected.map(\.line) == [5, 6])
+        #expect(progress.rejected[0].reason.contains("network: no network with id or acronym \"NOWHERE\""))
+        #expect(progress.rejected[1].reason.contains("actor_name: no actor named \"Ghost\" in VN"))
+        let summary = try await registry.harness.send(CommitImport(import: id))
+        #expect(summary.imported == 3)
+        // Jakarta and Bogor join Metropolis, and from there UCLG (ASPAC they are in already).
+        #expect(summary.derived == 4)
+        let joint = try await registry.harness.send(GetJointMembers(first: "ASPAC", second: "METROPOLIS"))
+        #expect(joint.count == 2)
+    }
+}

@@ -19,7 +19,12 @@ public enum Daemon {
     }
 
     /// Opens the store and runs until a shutdown signal; throws ``StoreError`` when the store cannot be used.
-    public static func run(configuration: DaemonConfiguration, modules: [any Module] = Daemon.modules) async throws {
+    ///
+    /// With `demo`, the founding documents in ``DemoData`` are recorded before READY, unless the register has
+    /// networks already.
+    public static func run(
+        configuration: DaemonConfiguration, modules: [any Module] = Daemon.modules, demo: Bool = false
+    ) async throws {
         let logger = Logger(label: "concordd")
         let notifier = SystemdNotifier()
         let started = ContinuousClock.now
@@ -36,9 +41,24 @@ public enum Daemon {
             logger: logger,
             hooks: Runtime.Hooks(
                 ready: {
-                    let elapsed = ContinuousClock.now - started
-                    let head = runtimeBox.runtime?.journal.headSeq ?? 0
-                    notifier.notify("READY=1\nSTATUS=serving; head_seq \(head); started in \(elapsed)")
+                    let announce = {
+                        let elapsed = ContinuousClock.now - started
+                        let head = runtimeBox.runtime?.journal.headSeq ?? 0
+                        notifier.notify("READY=1\nSTATUS=serving; head_seq \(head); started in \(elapsed)")
+                    }
+                    guard demo, let bus = runtimeBox.runtime?.bus else { return announce() }
+                    Task {
+                        do {
+                            let loaded = try await DemoData.load(into: bus)
+                            logger.info(
+                                loaded
+                                    ? "demo data loaded: the four founding documents"
+                                    : "demo data not loaded: the register has networks already")
+                        } catch {
+                            logger.error("demo data could not be loaded", metadata: ["error": "\(error)"])
+                        }
+                        announce()
+                    }
                 },
                 stopping: { notifier.notify("STOPPING=1\nSTATUS=stopping: finishing commands in flight") }
             )

@@ -33,6 +33,12 @@ struct Concordd: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
 
+    @Flag(
+        help:
+            "Load the four founding documents (UMCI, ANMC21, the Central Asian coalition, Metropolis and UCLG ASPAC) into an empty register."
+    )
+    var demo = false
+
     func run() async throws {
         var flags: DaemonConfiguration.Flags = [:]
         flags["data-dir"] = dataDir
@@ -53,7 +59,7 @@ struct Concordd: AsyncParsableCommand {
         }
         Daemon.bootstrapLogging(level: settings.logLevel)
         do {
-            try await Daemon.run(configuration: settings)
+            try await Daemon.run(configuration: settings, demo: demo)
         } catch let error as StoreError {
             Self.fail(error.description)
         } catch let error as ConfigurationError {

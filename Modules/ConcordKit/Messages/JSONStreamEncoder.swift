@@ -21,6 +21,8 @@ public enum JSONStreamEncoder {
         /// The depth at which the next container is opened.
         var depth = 0
 
+        static let hexDigits = Array("0123456789abcdef".utf8)
+
         var codingPath: [any CodingKey] { [] }
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 
@@ -100,10 +102,9 @@ public enum JSONStreamEncoder {
                     case 0x08: bytes.append(contentsOf: #"\b"#.utf8)
                     case 0x0C: bytes.append(contentsOf: #"\f"#.utf8)
                     default:
-                        let hex = Array("0123456789abcdef".utf8)
                         bytes.append(contentsOf: #"\u00"#.utf8)
-                        bytes.append(hex[Int(byte >> 4)])
-                        bytes.append(hex[Int(byte & 0xF)])
+                        bytes.append(Self.hexDigits[Int(byte >> 4)])
+                        bytes.append(Self.hexDigits[Int(byte & 0xF)])
                     }
                     start = index + 1
                 }

@@ -3,7 +3,7 @@ import ConcordKit
 
 /// The records of a piece of CSV, each with the file line it starts on.
 enum CSVRecords {
-    static func read(_ text: String, firstLine: Int, columns: Int) throws -> [(line: Int, fields: [String])] {
+    static func read(_ text: String, firstLine: Int) throws -> [(line: Int, fields: [String])] {
         let reader: CSVReader
         do {
             reader = try CSVReader(string: text, hasHeaderRow: false)

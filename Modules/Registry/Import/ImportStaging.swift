@@ -29,7 +29,6 @@ actor ImportStaging {
     }
 
     struct Open {
-        var kind: ImportKind
         var options: BeginImport
         /// Column name to position in a record.
         var columns: [String: Int]
@@ -39,6 +38,7 @@ actor ImportStaging {
         /// Name keys with country (actors) or actor with network (memberships) seen so far, for duplicates.
         var seen: Set<String> = []
         var lastUsed: Date
+        var kind: ImportKind { options.kind }
         var rows: Int { actors.count + memberships.count + rejected }
     }
 
@@ -78,7 +78,7 @@ actor ImportStaging {
                 "header: memberships files need an actor column (id) or actor_name with actor_country")
         }
         let id = UUID().uuidString.lowercased()
-        imports[id] = Open(kind: command.kind, options: command, columns: columns, lastUsed: now)
+        imports[id] = Open(options: command, columns: columns, lastUsed: now)
         return ImportOpened(import: id, idleTimeoutSeconds: Int(Self.idleTimeout))
     }
 
@@ -93,7 +93,7 @@ actor ImportStaging {
             open.lastUsed = now
             imports[command.import] = open
         }
-        let records = try CSVRecords.read(command.csv, firstLine: command.firstLine, columns: open.columns.count)
+        let records = try CSVRecords.read(command.csv, firstLine: command.firstLine)
         guard open.rows + records.count <= Self.maximumRows else {
             throw ConcordError(
                 .tooLarge, "import: more than \(Self.maximumRows) rows; split the file",
@@ -101,11 +101,10 @@ actor ImportStaging {
         }
         var rejected: [RejectedRow] = []
         var accepted = 0
-        let rows = try await lookup.resolve(
-            records.map { RowReader(fields: $0.fields, columns: open.columns) }, open.kind)
-        for (record, resolved) in zip(records, rows) {
+        let rows = records.map { RowReader(fields: $0.fields, columns: open.columns) }
+        let resolutions = try await lookup.resolve(rows, open.kind)
+        for ((record, row), resolved) in zip(zip(records, rows), resolutions) {
             do {
-                let row = RowReader(fields: record.fields, columns: open.columns)
                 guard record.fields.count == open.columns.count else {
                     throw ConcordError.badRequest(
                         "expected \(open.columns.count) fields as in the header, got \(record.fields.count)")

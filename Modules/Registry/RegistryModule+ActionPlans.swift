@@ -22,7 +22,7 @@ extension RegistryModule {
                     actions.append(try checked(action, field: "actions[\(index)]", taken: actions, registry: registry))
                 }
                 let plan = ActionPlan(
-                    id: UUID().uuidString.lowercased(), network: network.id, actor: command.actor, title: title,
+                    id: EntityID.next(), network: network.id, actor: command.actor, title: title,
                     themes: themes, adoptedOn: adoptedOn ?? date(transaction.now), actions: actions, version: 1)
                 try registry.put(plan, in: .actionPlans, id: plan.id, version: 1, columns: ["network": network.id])
                 transaction.emit(ActionPlanAdopted(plan: plan))

@@ -12,7 +12,7 @@ extension RegistryModule {
                 let registry = RegistryStore(db: transaction.db)
                 let fields = try checked(command.declaration, registry: registry, acceded: [])
                 let declaration = Declaration(
-                    id: UUID().uuidString.lowercased(), fields: fields, acceded: [], version: 1)
+                    id: EntityID.next(), fields: fields, acceded: [], version: 1)
                 try registry.put(
                     declaration, in: .declarations, id: declaration.id, version: 1,
                     columns: ["network": fields.network])
@@ -105,7 +105,7 @@ extension RegistryModule {
                         details: ["existing": .string(open.id)])
                 }
                 let application = AccessionApplication(
-                    id: UUID().uuidString.lowercased(), declaration: declaration.id, actor: actor.id,
+                    id: EntityID.next(), declaration: declaration.id, actor: actor.id,
                     status: .applied, appliedOn: date(transaction.now), note: note, version: 1)
                 try save(application, registry)
                 transaction.emit(AccessionApplied(application: application))

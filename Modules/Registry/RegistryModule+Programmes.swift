@@ -15,7 +15,7 @@ extension RegistryModule {
                 let registry = RegistryStore(db: transaction.db)
                 let network = try registry.requireNetwork(command.network, field: "network")
                 let group = WorkingGroup(
-                    id: UUID().uuidString.lowercased(), network: network.id, name: name, kind: command.kind,
+                    id: EntityID.next(), network: network.id, name: name, kind: command.kind,
                     mandate: mandate, establishedBy: establishedBy, members: [], version: 1)
                 try registry.put(group, in: .workingGroups, id: group.id, version: 1, columns: ["network": network.id])
                 transaction.emit(WorkingGroupCreated(group: group))
@@ -88,7 +88,7 @@ extension RegistryModule {
                 }
                 let participants = try checkedParticipants(command.participants ?? [], registry: registry)
                 let project = Project(
-                    id: UUID().uuidString.lowercased(), network: network.id, name: name, kind: command.kind,
+                    id: EntityID.next(), network: network.id, name: name, kind: command.kind,
                     parent: command.parent, description: description, participants: participants,
                     start: start ?? date(transaction.now), end: end, status: .active, version: 1)
                 try save(project, registry)

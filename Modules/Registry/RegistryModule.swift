@@ -62,7 +62,7 @@ public struct RegistryModule: Module {
                     )
                 }
                 let actor = ActorRecord(
-                    id: UUID().uuidString.lowercased(), fields: fields, region: region, regionName: regionName,
+                    id: EntityID.next(), fields: fields, region: region, regionName: regionName,
                     version: 1)
                 try registry.save(actor, inserting: true)
                 transaction.emit(ActorRegistered(actor: actor))
@@ -109,7 +109,7 @@ public struct RegistryModule: Module {
                     _ = try registry.requireActor(secretariat, field: "secretariat")
                 }
                 let network = Network(
-                    id: UUID().uuidString.lowercased(), name: name, acronym: acronym, foundedOn: foundedOn,
+                    id: EntityID.next(), name: name, acronym: acronym, foundedOn: foundedOn,
                     foundedAt: command.foundedAt, secretariat: command.secretariat, charter: command.charter, version: 1
                 )
                 try registry.insert(network)
@@ -219,7 +219,7 @@ public struct RegistryModule: Module {
                     throw ConcordError.badRequest("target: must differ from source (\(source.acronym))")
                 }
                 let rule = MembershipRule(
-                    id: UUID().uuidString.lowercased(), name: name, source: source.id, target: target.id,
+                    id: EntityID.next(), name: name, source: source.id, target: target.id,
                     role: command.role ?? .member, conditions: command.conditions, version: 1)
                 try registry.insert(rule)
                 var derived = 0
@@ -296,7 +296,7 @@ public struct RegistryModule: Module {
                 details: ["existing": .string(current.id)])
         }
         let membership = Membership(
-            id: UUID().uuidString.lowercased(), actor: actor.id, network: network.id, role: role, status: status,
+            id: EntityID.next(), actor: actor.id, network: network.id, role: role, status: status,
             start: start, end: nil, basis: basis, version: 1)
         try registry.save(membership, inserting: true)
         transaction.emit(MembershipStarted(membership: membership))

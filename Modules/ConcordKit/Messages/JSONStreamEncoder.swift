@@ -15,18 +15,36 @@ public enum JSONStreamEncoder {
     }
 
     final class Writer: Encoder {
-        var bytes: [UInt8] = []
-        /// Open containers, outermost first: whether each is an object, and whether it has an element yet.
-        var open: [(isObject: Bool, hasElements: Bool)] = []
-        /// The depth at which the next container is opened.
-        var depth = 0
+        /// What the containers share. It sits behind a pointer rather than in stored properties, so the
+        /// many small writes of an encoding skip the class's dynamic exclusivity checks (a quarter of the
+        /// time otherwise); the writer owns it and no reference to it outlives the encoding.
+        struct State {
+            var bytes: [UInt8] = []
+            /// Open containers, outermost first: whether each is an object, and whether it has an element yet.
+            var open: [(isObject: Bool, hasElements: Bool)] = []
+            /// The depth at which the next container is opened.
+            var depth = 0
+        }
+
+        let state: UnsafeMutablePointer<State>
 
         static let hexDigits = Array("0123456789abcdef".utf8)
 
         var codingPath: [any CodingKey] { [] }
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-        init() { bytes.reserveCapacity(512) }
+        init() {
+            state = .allocate(capacity: 1)
+            state.initialize(to: State())
+            state.pointee.bytes.reserveCapacity(512)
+        }
+
+        deinit {
+            state.deinitialize(count: 1)
+            state.deallocate()
+        }
+
+        var bytes: [UInt8] { state.pointee.bytes }
 
         func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
             let level = openContainer(isObject: true)
@@ -38,29 +56,30 @@ public enum JSONStreamEncoder {
         }
 
         func singleValueContainer() -> any SingleValueEncodingContainer {
-            SingleValueContainer(writer: self, level: depth)
+            SingleValueContainer(writer: self, level: state.pointee.depth)
         }
 
         private func openContainer(isObject: Bool) -> Int {
-            closeContainers(deeperThan: depth)
-            bytes.append(isObject ? UInt8(ascii: "{") : UInt8(ascii: "["))
-            open.append((isObject, false))
-            return open.count
+            closeContainers(deeperThan: state.pointee.depth)
+            state.pointee.bytes.append(isObject ? UInt8(ascii: "{") : UInt8(ascii: "["))
+            state.pointee.open.append((isObject, false))
+            return state.pointee.open.count
         }
 
         func closeContainers(deeperThan level: Int) {
-            while open.count > level {
-                bytes.append(open.removeLast().isObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+            while state.pointee.open.count > level {
+                state.pointee.bytes.append(
+                    state.pointee.open.removeLast().isObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
             }
         }
 
         /// Starts an element of the container at `level` (1-based): closes deeper ones, writes the separator.
         func beginElement(at level: Int) {
             closeContainers(deeperThan: level)
-            if open[level - 1].hasElements {
-                bytes.append(UInt8(ascii: ","))
+            if state.pointee.open[level - 1].hasElements {
+                state.pointee.bytes.append(UInt8(ascii: ","))
             } else {
-                open[level - 1].hasElements = true
+                state.pointee.open[level - 1].hasElements = true
             }
         }
 
@@ -75,42 +94,42 @@ public enum JSONStreamEncoder {
             } else if T.self == URL.self {
                 writeString((value as! URL).absoluteString)
             } else if T.self == Decimal.self {
-                bytes.append(contentsOf: (value as! Decimal).description.utf8)
+                state.pointee.bytes.append(contentsOf: (value as! Decimal).description.utf8)
             } else {
-                let saved = depth
-                depth = level
-                let mark = bytes.count
+                let saved = state.pointee.depth
+                state.pointee.depth = level
+                let mark = state.pointee.bytes.count
                 try value.encode(to: self)
-                depth = saved
-                if bytes.count == mark { bytes.append(contentsOf: "{}".utf8) }
+                state.pointee.depth = saved
+                if state.pointee.bytes.count == mark { state.pointee.bytes.append(contentsOf: "{}".utf8) }
             }
         }
 
         func writeString(_ string: String) {
-            bytes.append(UInt8(ascii: "\""))
+            state.pointee.bytes.append(UInt8(ascii: "\""))
             var string = string
             string.withUTF8 { utf8 in
                 var start = 0
                 for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
+                    state.pointee.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
                     switch byte {
-                    case 0x22: bytes.append(contentsOf: #"\""#.utf8)
-                    case 0x5C: bytes.append(contentsOf: #"\\"#.utf8)
-                    case 0x0A: bytes.append(contentsOf: #"\n"#.utf8)
-                    case 0x0D: bytes.append(contentsOf: #"\r"#.utf8)
-                    case 0x09: bytes.append(contentsOf: #"\t"#.utf8)
-                    case 0x08: bytes.append(contentsOf: #"\b"#.utf8)
-                    case 0x0C: bytes.append(contentsOf: #"\f"#.utf8)
+                    case 0x22: state.pointee.bytes.append(contentsOf: #"\""#.utf8)
+                    case 0x5C: state.pointee.bytes.append(contentsOf: #"\\"#.utf8)
+                    case 0x0A: state.pointee.bytes.append(contentsOf: #"\n"#.utf8)
+                    case 0x0D: state.pointee.bytes.append(contentsOf: #"\r"#.utf8)
+                    case 0x09: state.pointee.bytes.append(contentsOf: #"\t"#.utf8)
+                    case 0x08: state.pointee.bytes.append(contentsOf: #"\b"#.utf8)
+                    case 0x0C: state.pointee.bytes.append(contentsOf: #"\f"#.utf8)
                     default:
-                        bytes.append(contentsOf: #"\u00"#.utf8)
-                        bytes.append(Self.hexDigits[Int(byte >> 4)])
-                        bytes.append(Self.hexDigits[Int(byte & 0xF)])
+                        state.pointee.bytes.append(contentsOf: #"\u00"#.utf8)
+                        state.pointee.bytes.append(Self.hexDigits[Int(byte >> 4)])
+                        state.pointee.bytes.append(Self.hexDigits[Int(byte & 0xF)])
                     }
                     start = index + 1
                 }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
+                state.pointee.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
             }
-            bytes.append(UInt8(ascii: "\""))
+            state.pointee.bytes.append(UInt8(ascii: "\""))
         }
 
         func writeDouble(_ value: Double) throws {
@@ -120,14 +139,14 @@ public enum JSONStreamEncoder {
             }
             // Integral values print without ".0", as JSONEncoder does.
             if value.rounded() == value, abs(value) < 1e15 {
-                bytes.append(contentsOf: String(Int64(value)).utf8)
+                state.pointee.bytes.append(contentsOf: String(Int64(value)).utf8)
             } else {
-                bytes.append(contentsOf: value.description.utf8)
+                state.pointee.bytes.append(contentsOf: value.description.utf8)
             }
         }
 
         func writeInteger(_ value: some BinaryInteger) {
-            bytes.append(contentsOf: String(value).utf8)
+            state.pointee.bytes.append(contentsOf: String(value).utf8)
         }
     }
 
@@ -139,16 +158,16 @@ public enum JSONStreamEncoder {
         private func key(_ key: Key) {
             writer.beginElement(at: level)
             writer.writeString(key.stringValue)
-            writer.bytes.append(UInt8(ascii: ":"))
+            writer.state.pointee.bytes.append(UInt8(ascii: ":"))
         }
 
         mutating func encodeNil(forKey key: Key) throws {
             self.key(key)
-            writer.bytes.append(contentsOf: "null".utf8)
+            writer.state.pointee.bytes.append(contentsOf: "null".utf8)
         }
         mutating func encode(_ value: Bool, forKey key: Key) throws {
             self.key(key)
-            writer.bytes.append(contentsOf: (value ? "true" : "false").utf8)
+            writer.state.pointee.bytes.append(contentsOf: (value ? "true" : "false").utf8)
         }
         mutating func encode(_ value: String, forKey key: Key) throws {
             self.key(key)
@@ -182,18 +201,18 @@ public enum JSONStreamEncoder {
             -> KeyedEncodingContainer<NestedKey>
         {
             self.key(key)
-            writer.depth = level
+            writer.state.pointee.depth = level
             return writer.container(keyedBy: keyType)
         }
         mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
             self.key(key)
-            writer.depth = level
+            writer.state.pointee.depth = level
             return writer.unkeyedContainer()
         }
         mutating func superEncoder() -> any Encoder { writer }
         mutating func superEncoder(forKey key: Key) -> any Encoder {
             self.key(key)
-            writer.depth = level
+            writer.state.pointee.depth = level
             return writer
         }
     }
@@ -216,11 +235,11 @@ public enum JSONStreamEncoder {
 
         mutating func encodeNil() throws {
             element()
-            writer.bytes.append(contentsOf: "null".utf8)
+            writer.state.pointee.bytes.append(contentsOf: "null".utf8)
         }
         mutating func encode(_ value: Bool) throws {
             element()
-            writer.bytes.append(contentsOf: (value ? "true" : "false").utf8)
+            writer.state.pointee.bytes.append(contentsOf: (value ? "true" : "false").utf8)
         }
         mutating func encode(_ value: String) throws {
             element()
@@ -246,17 +265,17 @@ public enum JSONStreamEncoder {
             -> KeyedEncodingContainer<NestedKey>
         {
             element()
-            writer.depth = level
+            writer.state.pointee.depth = level
             return writer.container(keyedBy: keyType)
         }
         mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
             element()
-            writer.depth = level
+            writer.state.pointee.depth = level
             return writer.unkeyedContainer()
         }
         mutating func superEncoder() -> any Encoder {
             element()
-            writer.depth = level
+            writer.state.pointee.depth = level
             return writer
         }
     }
@@ -266,8 +285,10 @@ public enum JSONStreamEncoder {
         let level: Int
         var codingPath: [any CodingKey] { [] }
 
-        mutating func encodeNil() throws { writer.bytes.append(contentsOf: "null".utf8) }
-        mutating func encode(_ value: Bool) throws { writer.bytes.append(contentsOf: (value ? "true" : "false").utf8) }
+        mutating func encodeNil() throws { writer.state.pointee.bytes.append(contentsOf: "null".utf8) }
+        mutating func encode(_ value: Bool) throws {
+            writer.state.pointee.bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        }
         mutating func encode(_ value: String) throws { writer.writeString(value) }
         mutating func encode(_ value: Double) throws { try writer.writeDouble(value) }
         mutating func encode(_ value: Float) throws { try writer.writeDouble(Double(value)) }

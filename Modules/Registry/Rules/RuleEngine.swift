@@ -118,7 +118,7 @@ struct RuleEngine {
                 case .derived(let network): ids[network]
                 }
             let membership = Membership(
-                id: UUID().uuidString.lowercased(),
+                id: EntityID.next(),
                 actor: id,
                 network: target,
                 role: derivation.rule.role,

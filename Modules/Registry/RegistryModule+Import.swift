@@ -67,24 +67,17 @@ extension RegistryModule {
     ) throws {
         let force = open.options.force == true
         for staged in open.actors {
-            if !force,
-                let existing = try registry.actorID(
-                    nameKey: Validation.nameKey(staged.fields.name), country: staged.fields.country)
-            {
+            if !force, let existing = try registry.actorID(nameKey: staged.row.nameKey, country: staged.row.country) {
                 let reason =
-                    "line \(staged.line): an actor named \"\(staged.fields.name)\" in \(staged.fields.country) was "
+                    "line \(staged.line): an actor named \"\(staged.name)\" in \(staged.row.country) was "
                     + "registered since the row was checked (\(existing))"
                 guard open.options.partial == true else { throw ConcordError(.conflict, reason) }
                 summary.rejected += 1
                 continue
             }
-            let actor = ActorRecord(
-                id: UUID().uuidString.lowercased(), fields: staged.fields, region: staged.region,
-                regionName: staged.regionName, version: 1)
-            // The row's JSON is the event's payload too: encode it once.
-            let doc = try registry.json(actor)
-            try registry.save(actor, inserting: true, doc: doc)
-            transaction.emit(ActorRegistered(actor: actor), json: Data("{\"actor\":\(doc)}".utf8))
+            try registry.save(staged.row, inserting: true)
+            // The document was encoded once, when the row was checked, as this event's payload.
+            transaction.emit(ActorRegistered.self, json: staged.row.registeredEvent)
             summary.imported += 1
         }
     }

@@ -11,9 +11,15 @@ struct LedgerModule: Module {
         var name: String
         var amount: Int
         var failAfterWrite: Bool?
+        /// Emit the event as JSON only: `valid`, or `invalid` (JSON that is not an `EntryRecorded`).
+        var json: JSONEmission?
+
+        enum JSONEmission: String, Codable, Sendable {
+            case valid, invalid
+        }
 
         enum CodingKeys: String, CodingKey {
-            case name, amount
+            case name, amount, json
             case failAfterWrite = "fail_after_write"
         }
     }
@@ -89,7 +95,14 @@ struct LedgerModule: Module {
                     arguments: [command.name, command.amount]
                 )
                 let id = transaction.db.lastInsertedRowID
-                transaction.emit(EntryRecorded(id: id, name: command.name))
+                switch command.json {
+                case nil: transaction.emit(EntryRecorded(id: id, name: command.name))
+                case .valid:
+                    transaction.emit(
+                        EntryRecorded.self,
+                        json: try JSONStreamEncoder.encode(EntryRecorded(id: id, name: command.name)))
+                case .invalid: transaction.emit(EntryRecorded.self, json: Data(#"{"entry":"not one"}"#.utf8))
+                }
                 if command.failAfterWrite == true { throw Failure() }
                 return Recorded(id: id)
             }

@@ -73,6 +73,66 @@ import Testing
         #expect(!received.contains { $0.payload.name == "rolled back" })
     }
 
+    @Test func eventsEmittedAsJSONAreJournaledAsGivenAndDecodedForTypedSubscribers() async throws {
+        let harness = try await TestHarness(modules: [LedgerModule()])
+        defer { Task { await harness.close() } }
+        let subscription = harness.bus.subscribe(
+            to: LedgerModule.EntryRecorded.self, subscriber: "test", options: MailboxOptions())
+        _ = try await harness.send(RecordEntry(name: "typed", amount: 1))
+        _ = try await harness.send(RecordEntry(name: "as json", amount: 2, json: .valid))
+        var received: [Envelope<LedgerModule.EntryRecorded>] = []
+        var batch: [Envelope<LedgerModule.EntryRecorded>] = []
+        while received.count < 2, await subscription.mailbox.receive(into: &batch) { received += batch }
+        #expect(received.map(\.payload.name) == ["typed", "as json"])
+        #expect(received.map(\.seq) == [1, 2])
+        #expect(try await harness.journaled().map { $0.payload["name"] } == ["typed", "as json"])
+        #expect(harness.bus.undecodableEvents == 0)
+    }
+
+    @Test func jsonThatIsNotItsTypeIsJournaledButNotDeliveredTyped() async throws {
+        let harness = try await TestHarness(modules: [LedgerModule()])
+        defer { Task { await harness.close() } }
+        let subscription = harness.bus.subscribe(
+            to: LedgerModule.EntryRecorded.self, subscriber: "test", options: MailboxOptions())
+        _ = try await harness.send(RecordEntry(name: "bad", amount: 1, json: .invalid))
+        _ = try await harness.send(RecordEntry(name: "good", amount: 2, json: .valid))
+        var batch: [Envelope<LedgerModule.EntryRecorded>] = []
+        _ = await subscription.mailbox.receive(into: &batch)
+        #expect(batch.map(\.payload.name) == ["good"])
+        #expect(harness.bus.undecodableEvents == 1)
+        #expect(try await harness.journaled().first?.payload["entry"] == "not one")
+    }
+
+    @Test func eventsEmittedAsJSONAreNotDecodedWithoutATypedSubscriber() async throws {
+        let harness = try await TestHarness(modules: [LedgerModule()])
+        defer { Task { await harness.close() } }
+        _ = try await harness.send(RecordEntry(name: "bad", amount: 1, json: .invalid))
+        _ = try await harness.send(RecordEntry(name: "marker", amount: 2))
+        // Delivery is after commit: wait until the dispatcher has handled both.
+        let marker = harness.bus.subscribe(
+            to: LedgerModule.EntryRecorded.self, subscriber: "late", options: MailboxOptions())
+        _ = try await harness.send(RecordEntry(name: "after", amount: 3))
+        var batch: [Envelope<LedgerModule.EntryRecorded>] = []
+        _ = await marker.mailbox.receive(into: &batch)
+        #expect(batch.map(\.payload.name) == ["after"])
+        #expect(harness.bus.undecodableEvents == 0, "an event nobody subscribed to was decoded")
+    }
+
+    @Test func theWriterCheckpointsTheLogOnceEnoughIsWritten() async throws {
+        let harness = try await TestHarness(modules: [LedgerModule()])
+        defer { Task { await harness.close() } }
+        let database = harness.journal.path
+        func size() -> Int {
+            (try? FileManager.default.attributesOfItem(atPath: database)[.size] as? Int) ?? 0
+        }
+        let before = size()
+        // 3 MiB of event payloads: past the 2 MiB after which the writer copies the log into the database.
+        let name = String(repeating: "x", count: 64 * 1024)
+        for index in 0..<48 { _ = try await harness.send(RecordEntry(name: "\(index)\(name)", amount: index)) }
+        // Without a checkpoint every page stays in the -wal file until the database closes.
+        #expect(try await eventually { size() > before + 2 * 1024 * 1024 }, "the database file is \(size()) bytes")
+    }
+
     @Test func concurrentWritesShareTransactions() async throws {
         let harness = try await TestHarness(modules: [LedgerModule()])
         defer { Task { await harness.close() } }

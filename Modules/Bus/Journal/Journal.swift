@@ -88,6 +88,11 @@ public final class Journal: Sendable {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            if !db.configuration.readonly {
+                // The writer checkpoints after it has answered (see checkpointIfDue), not inside a commit.
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+                try db.execute(sql: "PRAGMA cache_size = -32768")
+            }
         }
         configuration.busyMode = .timeout(5)
         do {
@@ -227,11 +232,13 @@ public final class Journal: Sendable {
 
     private func runWriter() async {
         var batch: [WriteJob] = []
+        var unCheckpointed = 0
         while await jobs.receive(into: &batch) {
             var start = 0
             while start < batch.count {
                 let end = min(start + maxBatch, batch.count)
-                await commit(Array(batch[start..<end]))
+                unCheckpointed += await commit(Array(batch[start..<end]))
+                await checkpointIfDue(written: &unCheckpointed)
                 start = end
             }
             // Let the writers that were just acknowledged queue their next write, so the next group is full.
@@ -245,9 +252,29 @@ public final class Journal: Sendable {
         var envelopes: [CommittedEvent] = []
         var lastSeq: UInt64
         var timersChanged = false
+        /// The bytes of event payloads written, to estimate how far the write-ahead log grew.
+        var payloadBytes = 0
     }
 
-    private func commit(_ jobs: [WriteJob]) async {
+    /// About SQLite's default of 1000 pages of log: rows and indexes take some two to three times the payloads.
+    static let checkpointAfterBytes = 1 << 21
+
+    /// Copies the write-ahead log into the database once enough was written: after the writes that filled it
+    /// are acknowledged, so a large transaction is answered as soon as it is durable, not after copying.
+    ///
+    /// - Parameter written: event payload bytes written since the last checkpoint; reset when it runs.
+    private func checkpointIfDue(written: inout Int) async {
+        guard written >= Self.checkpointAfterBytes else { return }
+        written = 0
+        do {
+            try await pool.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
+        } catch {
+            logger.warning("checkpoint of the write-ahead log failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Commits `jobs` in one transaction and answers each; returns the event payload bytes written.
+    private func commit(_ jobs: [WriteJob]) async -> Int {
         let firstSeq = headSeq
         let now = clock.now()
         do {
@@ -263,9 +290,11 @@ public final class Journal: Sendable {
                 timersChanged.withLock { $0 }?()
             }
             for (job, error) in zip(jobs, outcome.errors) { job.finish(error) }
+            return outcome.payloadBytes
         } catch {
             logger.error("journal commit failed; no write of the group was applied", metadata: ["error": "\(error)"])
             for job in jobs { job.finish(error) }
+            return 0
         }
     }
 
@@ -290,13 +319,14 @@ public final class Journal: Sendable {
             var seq = outcome.lastSeq
             var envelopes: [CommittedEvent] = []
             var timersChanged = false
+            var payloadBytes = 0
             do {
                 try savepoint.execute()
                 do {
                     try job.run(transaction)
                     for pending in transaction.events {
                         seq += 1
-                        let envelope = Envelope<any Event>(
+                        let envelope = Envelope<(any Event)?>(
                             seq: seq,
                             topic: pending.topic,
                             time: now,
@@ -304,13 +334,15 @@ public final class Journal: Sendable {
                             correlationID: job.correlationID,
                             payload: pending.event
                         )
-                        let payload = try pending.json ?? JSONStreamEncoder.encode(pending.event)
+                        guard let payload = try pending.json ?? pending.event.map({ try JSONStreamEncoder.encode($0) })
+                        else { preconditionFailure("a pending event has neither a value nor JSON") }
                         try insertEvent.execute(arguments: [
                             Int64(seq), envelope.id, pending.topic.rawValue,
                             now.timeIntervalSince1970, job.module, job.correlationID,
                             String(decoding: payload, as: UTF8.self),
                         ])
-                        envelopes.append(CommittedEvent(envelope: envelope, payloadJSON: payload))
+                        envelopes.append(CommittedEvent(envelope: envelope, type: pending.type, payloadJSON: payload))
+                        payloadBytes += payload.count
                     }
                     for change in transaction.timerChanges {
                         timersChanged = true
@@ -350,6 +382,7 @@ public final class Journal: Sendable {
                 try release.execute()
                 outcome.lastSeq = seq
                 outcome.envelopes += envelopes
+                outcome.payloadBytes += payloadBytes
                 outcome.timersChanged = outcome.timersChanged || timersChanged
                 outcome.errors.append(nil)
             } catch {
@@ -417,14 +450,34 @@ public final class Journal: Sendable {
     }
 }
 
-/// An event as it was committed: the typed envelope, and its payload as the JSON the journal stored,
-/// so the wire can send it without encoding it again.
+/// An event as it was committed: the envelope, and its payload as the JSON the journal stored, so the wire can
+/// send it without encoding it again.
 public struct CommittedEvent: Sendable {
-    public var envelope: Envelope<any Event>
+    /// The envelope; its payload is `nil` for an event emitted as JSON only, until ``typed()`` decodes it.
+    public var envelope: Envelope<(any Event)?>
+    public var type: any Event.Type
     public var payloadJSON: Data
 
     public init(envelope: Envelope<any Event>, payloadJSON: Data) {
+        self.init(
+            envelope: envelope.map { $0 }, type: Swift.type(of: envelope.payload), payloadJSON: payloadJSON)
+    }
+
+    init(envelope: Envelope<(any Event)?>, type: any Event.Type, payloadJSON: Data) {
         self.envelope = envelope
+        self.type = type
         self.payloadJSON = payloadJSON
+    }
+
+    /// The envelope with its typed payload, decoded from the JSON when it was emitted as JSON only.
+    public func typed() throws -> Envelope<any Event> {
+        if let event = envelope.payload { return envelope.map { _ in event } }
+        let eventType: any Event.Type = type
+        let event = try Self.decode(eventType, from: payloadJSON)
+        return envelope.map { _ in event }
+    }
+
+    private static func decode<E: Event>(_ type: E.Type, from json: Data) throws -> any Event {
+        try ConcordJSON.decoder().decode(E.self, from: json)
     }
 }

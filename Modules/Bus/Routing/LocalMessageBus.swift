@@ -60,24 +60,39 @@ public final class LocalMessageBus: MessageBus {
         }
     }
 
-    /// Delivers type-erased envelopes (from the journal), in order, each run of one type as one batch.
-    public func deliver(erased envelopes: [Envelope<any Event>]) async {
-        var start = envelopes.startIndex
-        while start < envelopes.endIndex {
-            let type = ObjectIdentifier(Swift.type(of: envelopes[start].payload))
+    /// Delivers committed events (from the journal), in order, each run of one type as one batch. An event
+    /// emitted as JSON only is decoded here, and only when some subscriber takes its type.
+    public func deliver(committed events: [CommittedEvent]) async {
+        var start = events.startIndex
+        while start < events.endIndex {
+            let type = events[start].type
             var end = start + 1
-            while end < envelopes.endIndex, ObjectIdentifier(Swift.type(of: envelopes[end].payload)) == type {
-                end += 1
-            }
-            let first: any Event = envelopes[start].payload
-            await deliverRun(of: first, envelopes[start..<end])
+            while end < events.endIndex, events[end].type == type { end += 1 }
+            await deliverRun(of: type, events[start..<end])
             start = end
         }
     }
 
-    private func deliverRun<E: Event>(of first: E, _ run: ArraySlice<Envelope<any Event>>) async {
-        await deliver(contentsOf: run.map { envelope in envelope.map { $0 as! E } })
+    private func deliverRun<E: Event>(of type: E.Type, _ run: ArraySlice<CommittedEvent>) async {
+        let subscribers = route(for: E.self)
+        guard !subscribers.isEmpty else { return }
+        let envelopes = run.compactMap { committed -> Envelope<E>? in
+            do {
+                return try committed.typed().map { $0 as! E }
+            } catch {
+                // The module emitted JSON that is not its event type: typed subscribers cannot take it.
+                undecodable.add(1, ordering: .relaxed)
+                return nil
+            }
+        }
+        for subscriber in subscribers {
+            await subscriber.deliver(envelopes)
+        }
     }
+
+    /// Events emitted as JSON that did not decode as their type, so typed subscribers never saw them.
+    public var undecodableEvents: UInt64 { undecodable.load(ordering: .relaxed) }
+    private let undecodable = Atomic<UInt64>(0)
 
     public func subscribe<E: Event>(to type: E.Type, subscriber: String, options: MailboxOptions) -> Subscription<E> {
         let routed = TypedSubscriber<E>(subscriber: subscriber, options: options)

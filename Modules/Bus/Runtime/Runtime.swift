@@ -142,7 +142,7 @@ public final class Runtime: Service, Sendable {
             var batch: [CommittedEvent] = []
             while await journal.committed.receive(into: &batch) {
                 for sink in self.sinks.withLock({ $0 }) { sink(batch) }
-                await bus.deliver(erased: batch.map(\.envelope))
+                await bus.deliver(committed: batch)
             }
         }
         tasks.withLock { $0.dispatcher = dispatcher }

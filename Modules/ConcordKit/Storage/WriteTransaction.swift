@@ -8,8 +8,10 @@ public final class WriteTransaction {
     /// An event waiting for the commit.
     public struct PendingEvent {
         public var topic: Topic
-        public var event: any Event
-        /// The event as JSON, when the module had it already; the journal encodes it otherwise.
+        public var type: any Event.Type
+        /// The typed event; `nil` when it was emitted as JSON only.
+        public var event: (any Event)?
+        /// The event as JSON, when the module had it already; the journal encodes `event` otherwise.
         public var json: Data?
     }
 
@@ -37,14 +39,17 @@ public final class WriteTransaction {
 
     /// Emits an event when, and only when, this write commits.
     public func emit<E: Event>(_ event: E) {
-        events.append(PendingEvent(topic: E.topic, event: event))
+        events.append(PendingEvent(topic: E.topic, type: E.self, event: event))
     }
 
-    /// Emits an event the module has encoded already (with ``ConcordJSON``), so it is not encoded twice.
+    /// Emits an event of type `E` given only as its JSON (``ConcordJSON``'s conventions, as
+    /// ``JSONStreamEncoder`` writes them): the journal stores it as it is, and it is decoded only when an
+    /// in-process subscriber takes `E`.
     ///
-    /// `json` must be what encoding `event` gives; bulk writes use it to encode each record once.
-    public func emit<E: Event>(_ event: E, json: Data) {
-        events.append(PendingEvent(topic: E.topic, event: event, json: json))
+    /// Bulk writes use it so that each record is encoded once and not also held as a typed value until
+    /// delivery. `json` must decode as `E`; an event that does not is not delivered to typed subscribers.
+    public func emit<E: Event>(_ type: E.Type, json: Data) {
+        events.append(PendingEvent(topic: E.topic, type: E.self, json: json))
     }
 
     /// Emits `event` at `due`, durably: the timer survives restarts and a late one fires once at start-up.

@@ -11,11 +11,11 @@ actor ImportStaging {
     static let maximumOpen = 4
     static let maximumRows = 2_000_000
 
+    /// A checked actor, ready to write: its id is chosen and its document encoded here, off the writer.
     struct StagedActor: Sendable {
         var line: Int
-        var fields: ActorFields
-        var region: String
-        var regionName: String
+        var name: String
+        var row: ActorRow
     }
 
     struct StagedMembership: Sendable {
@@ -43,7 +43,6 @@ actor ImportStaging {
     }
 
     private var imports: [String: Open] = [:]
-    private let cache = Validation.Cache()
 
     func begin(_ command: BeginImport, now: Date) throws -> ImportOpened {
         imports = imports.filter { now.timeIntervalSince($0.value.lastUsed) < Self.idleTimeout }
@@ -77,7 +76,7 @@ actor ImportStaging {
             throw ConcordError.badRequest(
                 "header: memberships files need an actor column (id) or actor_name with actor_country")
         }
-        let id = UUID().uuidString.lowercased()
+        let id = EntityID.next()
         imports[id] = Open(options: command, columns: columns, lastUsed: now)
         return ImportOpened(import: id, idleTimeoutSeconds: Int(Self.idleTimeout))
     }
@@ -101,19 +100,23 @@ actor ImportStaging {
         }
         var rejected: [RejectedRow] = []
         var accepted = 0
-        let rows = records.map { RowReader(fields: $0.fields, columns: open.columns) }
-        let resolutions = try await lookup.resolve(rows, open.kind)
-        for ((record, row), resolved) in zip(zip(records, rows), resolutions) {
+        let checked = try await Self.check(records, columns: open.columns, options: open.options, lookup: lookup)
+        for (record, outcome) in zip(records, checked) {
             do {
-                guard record.fields.count == open.columns.count else {
-                    throw ConcordError.badRequest(
-                        "expected \(open.columns.count) fields as in the header, got \(record.fields.count)")
-                }
-                switch open.kind {
-                case .actors:
-                    try stageActor(row, line: record.line, duplicate: resolved.duplicate, into: &open)
-                case .memberships:
-                    try stageMembership(row, line: record.line, resolved: resolved, into: &open)
+                switch outcome {
+                case .rejected(let reason):
+                    throw ConcordError.badRequest(reason)
+                case .actor(let staged, let key):
+                    if open.options.force != true, !open.seen.insert(key).inserted {
+                        throw ConcordError.badRequest(
+                            "name: \"\(staged.name)\" in \(staged.row.country) appears earlier in the file")
+                    }
+                    open.actors.append(staged)
+                case .membership(let staged):
+                    guard open.seen.insert(staged.actor + "\u{1F}" + staged.network).inserted else {
+                        throw ConcordError.badRequest("actor: has a membership of this network earlier in the file")
+                    }
+                    open.memberships.append(staged)
                 }
                 accepted += 1
             } catch let error as ConcordError {
@@ -140,26 +143,83 @@ actor ImportStaging {
         }
     }
 
-    private func stageActor(_ row: RowReader, line: Int, duplicate: String?, into open: inout Open) throws {
-        let fields = try Validation.actor(try row.actorFields(), field: "", cache: cache)
-        let (region, regionName) = try cache.country(fields.country, field: "country")
-        let key = Validation.nameKey(fields.name) + "\u{1F}" + fields.country
-        if open.options.force != true {
-            if let duplicate {
-                throw ConcordError.badRequest(
-                    "name: an actor named \"\(fields.name)\" in \(fields.country) exists already (\(duplicate)); "
-                        + "import with force to register another")
-            }
-            guard !open.seen.contains(key) else {
-                throw ConcordError.badRequest(
-                    "name: \"\(fields.name)\" in \(fields.country) appears earlier in the file")
-            }
-        }
-        open.seen.insert(key)
-        open.actors.append(StagedActor(line: line, fields: fields, region: region, regionName: regionName))
+    /// What checking a row gave: a row to stage (with its key for duplicates within the file), or why not.
+    enum Checked: Sendable {
+        case actor(StagedActor, key: String)
+        case membership(StagedMembership)
+        case rejected(String)
     }
 
-    private func stageMembership(_ row: RowReader, line: Int, resolved: ImportResolution, into open: inout Open) throws
+    /// Checks records in as many pieces at once as there are cores: reading, validating, looking up and
+    /// encoding are independent per row; only duplicates within the file need the order, and the caller
+    /// finds those.
+    nonisolated static func check(
+        _ records: [(line: Int, fields: [String])], columns: [String: Int], options: BeginImport,
+        lookup: any ImportLookup
+    ) async throws -> [Checked] {
+        let pieces = max(1, min(ProcessInfo.processInfo.activeProcessorCount, records.count / 256))
+        let size = (records.count + pieces - 1) / max(pieces, 1)
+        return try await withThrowingTaskGroup(of: (Int, [Checked]).self) { group in
+            for piece in 0..<pieces {
+                let part = Array(records[min(piece * size, records.count)..<min((piece + 1) * size, records.count)])
+                group.addTask {
+                    (piece, try await check(piece: part, columns: columns, options: options, lookup: lookup))
+                }
+            }
+            var results = [[Checked]](repeating: [], count: pieces)
+            for try await (piece, checked) in group { results[piece] = checked }
+            return results.flatMap { $0 }
+        }
+    }
+
+    private nonisolated static func check(
+        piece records: [(line: Int, fields: [String])], columns: [String: Int], options: BeginImport,
+        lookup: any ImportLookup
+    ) async throws -> [Checked] {
+        let rows = records.map { RowReader(fields: $0.fields, columns: columns) }
+        let resolutions = try await lookup.resolve(rows, options.kind)
+        let cache = Validation.Cache()
+        return zip(zip(records, rows), resolutions).map { (pair, resolved) in
+            let (record, row) = pair
+            do {
+                guard record.fields.count == columns.count else {
+                    throw ConcordError.badRequest(
+                        "expected \(columns.count) fields as in the header, got \(record.fields.count)")
+                }
+                switch options.kind {
+                case .actors:
+                    return try checkActor(
+                        row, line: record.line, duplicate: resolved.duplicate, force: options.force == true,
+                        cache: cache)
+                case .memberships:
+                    return .membership(try checkMembership(row, line: record.line, resolved: resolved))
+                }
+            } catch let error as ConcordError {
+                return .rejected(error.message)
+            } catch {
+                return .rejected("\(error)")
+            }
+        }
+    }
+
+    private nonisolated static func checkActor(
+        _ row: RowReader, line: Int, duplicate: String?, force: Bool, cache: Validation.Cache
+    ) throws -> Checked {
+        let fields = try Validation.actor(try row.actorFields(), field: "", cache: cache)
+        let (region, regionName) = try cache.country(fields.country, field: "country")
+        if !force, let duplicate {
+            throw ConcordError.badRequest(
+                "name: an actor named \"\(fields.name)\" in \(fields.country) exists already (\(duplicate)); "
+                    + "import with force to register another")
+        }
+        let actor = ActorRecord(
+            id: EntityID.next(), fields: fields, region: region, regionName: regionName, version: 1)
+        let staged = StagedActor(line: line, name: fields.name, row: try ActorRow(actor))
+        return .actor(staged, key: staged.row.nameKey + "\u{1F}" + staged.row.country)
+    }
+
+    private nonisolated static func checkMembership(_ row: RowReader, line: Int, resolved: ImportResolution) throws
+        -> StagedMembership
     {
         if let problem = resolved.problem { throw ConcordError.badRequest(problem) }
         guard let actor = resolved.actor, let network = resolved.network else {
@@ -184,14 +244,9 @@ actor ImportStaging {
         let basis = MembershipBasis(
             kind: basisKind, decidedBy: decidedBy,
             decidedOn: try Validation.date(row["decided_on"], field: "decided_on"))
-        let key = actor + "\u{1F}" + network
-        guard open.seen.insert(key).inserted else {
-            throw ConcordError.badRequest("actor: has a membership of this network earlier in the file")
-        }
-        open.memberships.append(
-            StagedMembership(
-                line: line, actor: actor, network: network, role: role, status: status,
-                start: try Validation.date(row["start"], field: "start"), basis: basis))
+        return StagedMembership(
+            line: line, actor: actor, network: network, role: role, status: status,
+            start: try Validation.date(row["start"], field: "start"), basis: basis)
     }
 }
 
@@ -222,8 +277,16 @@ struct RowReader: Sendable {
         let utf8 = field.utf8
         guard let first = utf8.first, let last = utf8.last else { return nil }
         guard first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09 else { return field }
-        let trimmed = field.trimmingCharacters(in: .whitespaces)
+        let trimmed = Self.trimmed(field[...])
         return trimmed.isEmpty ? nil : trimmed
+    }
+
+    /// `text` without the spaces and tabs around it.
+    static func trimmed(_ text: Substring) -> String {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = text.firstIndex(where: { !blank($0) }), let last = text.lastIndex(where: { !blank($0) })
+        else { return "" }
+        return String(text[first...last])
     }
 
     func enumeration<E: RawRepresentable & CaseIterable>(_ type: E.Type, _ column: String) throws -> E?
@@ -268,8 +331,7 @@ struct RowReader: Sendable {
                         "other_names: expected language:name pairs separated by ; such as \"ru:Душанбе\", got \"\(raw)\""
                     )
                 }
-                otherNames?[String(entry[..<colon]).trimmingCharacters(in: .whitespaces)] = String(
-                    entry[entry.index(after: colon)...])
+                otherNames?[Self.trimmed(entry[..<colon])] = String(entry[entry.index(after: colon)...])
             }
         }
         var focalPoints: [FocalPoint]?
@@ -289,9 +351,7 @@ struct RowReader: Sendable {
             populationYear: try number(Int.self, "population_year", "a year such as 2023"),
             capital: try enumeration(CapitalStatus.self, "capital"), timeZone: self["time_zone"],
             coordinates: coordinates,
-            languages: self["languages"].map {
-                $0.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-            },
+            languages: self["languages"].map { $0.split(separator: ";").map(Self.trimmed) },
             focalPoints: focalPoints)
     }
 }

@@ -49,7 +49,56 @@ enum RegistrySchema {
             )
         },
         DocumentTable.migration,
+        // Look-ups by name and country use registry_actors_by_name (name_key first) just as well; one index
+        // fewer to keep makes a bulk import of actors about a tenth faster.
+        Migration("v3") { db in
+            try db.execute(sql: "DROP INDEX registry_actors_by_name_country")
+        },
     ]
+}
+
+/// An actor as its table holds it: the columns that lists filter and sort on, and the whole record as JSON.
+///
+/// Built apart from any database access, so a bulk import can prepare its rows off the writer. The record's
+/// JSON is kept as the payload of its `registry.actor.registered` event, `{"actor":…}`, so that a row
+/// waiting to be written holds its document once and the event shares it.
+struct ActorRow: Sendable {
+    var id: String
+    var nameKey: String
+    var country: String
+    var kind: String
+    var region: String
+    var sizeClass: String?
+    /// Every name in lower case, one a line, for text search.
+    var search: String
+    var version: Int
+    /// `{"actor":` + the record's JSON + `}`.
+    var registeredEvent: Data
+
+    private static let eventPrefix = Array(#"{"actor":"#.utf8)
+
+    init(_ actor: ActorRecord) throws {
+        let names = [actor.fields.name] + (actor.fields.otherNames.map { Array($0.values) } ?? [])
+        id = actor.id
+        nameKey = Validation.nameKey(actor.fields.name)
+        country = actor.fields.country
+        kind = actor.fields.kind.rawValue
+        region = actor.region
+        sizeClass = actor.sizeClass?.rawValue
+        search = names.joined(separator: "\n").lowercased()
+        version = actor.version
+        let doc = try JSONStreamEncoder.encode(actor)
+        var event = Data(capacity: Self.eventPrefix.count + doc.count + 1)
+        event.append(contentsOf: Self.eventPrefix)
+        event.append(doc)
+        event.append(UInt8(ascii: "}"))
+        registeredEvent = event
+    }
+
+    /// The record's JSON, as the `doc` column stores it.
+    var doc: String {
+        String(decoding: registeredEvent.dropFirst(Self.eventPrefix.count).dropLast(), as: UTF8.self)
+    }
 }
 
 /// Reads and writes the registry's entities inside one database access.
@@ -92,14 +141,14 @@ struct RegistryStore {
             arguments: [nameKey, country])
     }
 
-    /// Writes an actor; `doc` is its JSON when the caller has it already.
-    func save(_ actor: ActorRecord, inserting: Bool, doc: String? = nil) throws {
-        let names = [actor.fields.name] + (actor.fields.otherNames.map { Array($0.values) } ?? [])
+    /// Writes an actor.
+    func save(_ actor: ActorRecord, inserting: Bool) throws {
+        try save(ActorRow(actor), inserting: inserting)
+    }
+
+    func save(_ row: ActorRow, inserting: Bool) throws {
         let arguments: StatementArguments = [
-            Validation.nameKey(actor.fields.name), actor.fields.country, actor.fields.kind.rawValue, actor.region,
-            actor.sizeClass?.rawValue, names.joined(separator: "\n").lowercased(), try doc ?? json(actor),
-            actor.version,
-            actor.id,
+            row.nameKey, row.country, row.kind, row.region, row.sizeClass, row.search, row.doc, row.version, row.id,
         ]
         if inserting {
             try db.cachedStatement(

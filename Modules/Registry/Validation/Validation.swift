@@ -9,9 +9,12 @@ enum Validation {
     static let asiaPacific: Set<String> = ["030", "035", "034", "143", "053", "054", "057", "061"]
 
     static func name(_ value: String, field: String) throws -> String {
-        let trimmed = isSpaced(value) ? value : value.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        guard (1...200).contains(trimmed.count) else {
-            throw ConcordError.badRequest("\(field): expected 1 to 200 characters, got \(trimmed.count)")
+        // Spaced text is ASCII, where bytes are characters: no need to count graphemes.
+        let spaced = isSpaced(value)
+        let trimmed = spaced ? value : value.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let count = spaced ? trimmed.utf8.count : trimmed.count
+        guard (1...200).contains(count) else {
+            throw ConcordError.badRequest("\(field): expected 1 to 200 characters, got \(count)")
         }
         return trimmed
     }
@@ -139,9 +142,27 @@ enum Validation {
         }
     }
 
+    /// One `@` after a non-empty local part, a `.` in the domain, and no white space.
     private static func isEmail(_ text: String) -> Bool {
+        var ats = 0
+        var localLength = 0
+        var domainHasDot = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "@"): ats += 1
+            case UInt8(ascii: "."): if ats == 1 { domainHasDot = true }
+            case 0x09...0x0D, 0x20: return false
+            case 0x80...: return !text.contains(where: \.isWhitespace) && isEmailShape(text)
+            default: if ats == 0 { localLength += 1 }
+            }
+        }
+        return ats == 1 && localLength > 0 && domainHasDot
+    }
+
+    /// The same rules for text beyond ASCII, where white space may be any Unicode space.
+    private static func isEmailShape(_ text: String) -> Bool {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !text.contains(where: \.isWhitespace)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
     }
 
     /// The key duplicates are found by: the name in lower case with single spaces.

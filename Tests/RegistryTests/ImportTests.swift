@@ -75,6 +75,40 @@ import Testing
         #expect(try await registry.harness.send(ListActors()).actors.map(\.fields.name) == ["Osh"])
     }
 
+    @Test func aLargePieceIsCheckedInPartsWithExactLinesAndOrder() async throws {
+        // Over 128 KiB, so the daemon reads it in parts (one per core, cut near the middle on two). The
+        // middle of the text falls inside a quoted name that spans 40 lines: a cut there would split a
+        // record. A duplicate after it refers to a row before it.
+        let registry = try await RegistryFixture()
+        let half = (0..<2500).map { String(format: "Town a%05d,city,KG,1000,Asia/Bishkek,\n", $0) }
+        let other = (0..<2500).map { String(format: "Town b%05d,city,KG,1000,Asia/Bishkek,\n", $0) }
+        let spanning = (0..<40).map { "w\($0)" }.joined(separator: "\n")
+        let rows =
+            half.joined() + "\"\(spanning)\",city,KG,1000,Asia/Bishkek,\n" + other.joined()
+            + "Town a00007,city,KG,1000,Asia/Bishkek,\n" + "Last,city,XX,,,\n"
+        #expect(rows.utf8.count > 2 * 65_536)
+        let spanningLine = 2 + half.count
+        let duplicateLine = spanningLine + 40 + other.count
+
+        let (progress, id) = try await run(registry, rows: rows, partial: true)
+        #expect(progress.rejected.map(\.line) == [duplicateLine, duplicateLine + 1])
+        #expect(progress.rejected.first?.reason.contains("appears earlier in the file") == true)
+        #expect(progress.rejected.last?.reason.contains("country: expected an ISO 3166-1 alpha-2") == true)
+        #expect(progress.accepted == 5001)
+
+        let summary = try await registry.harness.send(CommitImport(import: id))
+        #expect(summary.imported == 5001)
+        let names = try await registry.harness.journaled(prefixes: ["registry.actor."]).map {
+            $0.payload["actor"]?["fields"]?["name"]?.stringValue ?? ""
+        }
+        #expect(names.count == 5001)
+        #expect(names[2499] == "Town a02499")
+        #expect(names[2500].hasPrefix("w0 w1 w2"), "the spanning name, its newlines made single spaces")
+        #expect(names[2501] == "Town b00000")
+        #expect(Array(names[..<2500]) == half.map { String($0.prefix(11)) })
+        #expect(Array(names[2501...]) == other.map { String($0.prefix(11)) })
+    }
+
     @Test func aDryRunWritesNothing() async throws {
         let registry = try await RegistryFixture()
         let (_, id) = try await run(registry, rows: "Osh,city,KG,,,\n", dryRun: true)

@@ -92,16 +92,16 @@ actor ImportStaging {
             open.lastUsed = now
             imports[command.import] = open
         }
-        let records = try CSVRecords.read(command.csv, firstLine: command.firstLine)
-        guard open.rows + records.count <= Self.maximumRows else {
+        let checked = try await Self.check(
+            command.csv, firstLine: command.firstLine, columns: open.columns, options: open.options, lookup: lookup)
+        guard open.rows + checked.count <= Self.maximumRows else {
             throw ConcordError(
                 .tooLarge, "import: more than \(Self.maximumRows) rows; split the file",
                 details: ["limit": .int(Int64(Self.maximumRows))])
         }
         var rejected: [RejectedRow] = []
         var accepted = 0
-        let checked = try await Self.check(records, columns: open.columns, options: open.options, lookup: lookup)
-        for (record, outcome) in zip(records, checked) {
+        for (line, outcome) in checked {
             do {
                 switch outcome {
                 case .rejected(let reason):
@@ -120,7 +120,7 @@ actor ImportStaging {
                 }
                 accepted += 1
             } catch let error as ConcordError {
-                rejected.append(RejectedRow(line: record.line, reason: error.message))
+                rejected.append(RejectedRow(line: line, reason: error.message))
                 open.rejected += 1
             }
         }
@@ -150,24 +150,26 @@ actor ImportStaging {
         case rejected(String)
     }
 
-    /// Checks records in as many pieces at once as there are cores: reading, validating, looking up and
-    /// encoding are independent per row; only duplicates within the file need the order, and the caller
-    /// finds those.
+    /// Reads and checks a piece of CSV in as many parts at once as there are cores: reading, validating,
+    /// looking up and encoding are independent per record; only duplicates within the file need the order,
+    /// and the caller finds those. Each outcome comes with the line its record starts on.
     nonisolated static func check(
-        _ records: [(line: Int, fields: [String])], columns: [String: Int], options: BeginImport,
-        lookup: any ImportLookup
-    ) async throws -> [Checked] {
-        let pieces = max(1, min(ProcessInfo.processInfo.activeProcessorCount, records.count / 256))
-        let size = (records.count + pieces - 1) / max(pieces, 1)
-        return try await withThrowingTaskGroup(of: (Int, [Checked]).self) { group in
-            for piece in 0..<pieces {
-                let part = Array(records[min(piece * size, records.count)..<min((piece + 1) * size, records.count)])
+        _ csv: String, firstLine: Int, columns: [String: Int], options: BeginImport, lookup: any ImportLookup
+    ) async throws -> [(line: Int, checked: Checked)] {
+        // Parts below 64 KiB are not worth a task of their own.
+        let parts = CSVRecords.split(
+            csv, firstLine: firstLine,
+            into: max(1, min(ProcessInfo.processInfo.activeProcessorCount, csv.utf8.count / 65_536)))
+        return try await withThrowingTaskGroup(of: (Int, [(line: Int, checked: Checked)]).self) { group in
+            for (index, part) in parts.enumerated() {
                 group.addTask {
-                    (piece, try await check(piece: part, columns: columns, options: options, lookup: lookup))
+                    let records = try CSVRecords.read(String(part.text), firstLine: part.line)
+                    let checked = try await check(piece: records, columns: columns, options: options, lookup: lookup)
+                    return (index, Array(zip(records.map(\.line), checked)))
                 }
             }
-            var results = [[Checked]](repeating: [], count: pieces)
-            for try await (piece, checked) in group { results[piece] = checked }
+            var results = [[(line: Int, checked: Checked)]](repeating: [], count: parts.count)
+            for try await (index, checked) in group { results[index] = checked }
             return results.flatMap { $0 }
         }
     }

@@ -106,7 +106,8 @@ actor ImportStaging {
                 switch outcome {
                 case .rejected(let reason):
                     throw ConcordError.badRequest(reason)
-                case .actor(let staged, let key):
+                case .actor(let staged):
+                    let key = staged.row.nameKey + "\u{1F}" + staged.row.country
                     if open.options.force != true, !open.seen.insert(key).inserted {
                         throw ConcordError.badRequest(
                             "name: \"\(staged.name)\" in \(staged.row.country) appears earlier in the file")
@@ -143,9 +144,9 @@ actor ImportStaging {
         }
     }
 
-    /// What checking a row gave: a row to stage (with its key for duplicates within the file), or why not.
+    /// What checking a row gave: a row to stage, or why not.
     enum Checked: Sendable {
-        case actor(StagedActor, key: String)
+        case actor(StagedActor)
         case membership(StagedMembership)
         case rejected(String)
     }
@@ -216,8 +217,7 @@ actor ImportStaging {
         }
         let actor = ActorRecord(
             id: EntityID.next(), fields: fields, region: region, regionName: regionName, version: 1)
-        let staged = StagedActor(line: line, name: fields.name, row: try ActorRow(actor))
-        return .actor(staged, key: staged.row.nameKey + "\u{1F}" + staged.row.country)
+        return .actor(StagedActor(line: line, name: fields.name, row: try ActorRow(actor)))
     }
 
     private nonisolated static func checkMembership(_ row: RowReader, line: Int, resolved: ImportResolution) throws

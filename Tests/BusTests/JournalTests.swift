@@ -1,9 +1,10 @@
-import Bus
 import ConcordKit
 import ConcordTesting
 import Foundation
 import GRDB
 import Testing
+
+@testable import Bus
 
 @Suite struct JournalTests {
     typealias RecordEntry = LedgerModule.RecordEntry
@@ -54,6 +55,18 @@ import Testing
         #expect(event.correlationID == "c-17")
         #expect(event.source == "ledger")
         #expect(event.topic == "ledger.entry.recorded")
+    }
+
+    /// GRDB sets `synchronous = NORMAL` when it turns WAL on; the writer must still sync every commit.
+    @Test func theWriterSyncsEveryCommit() async throws {
+        let harness = try await TestHarness(modules: [LedgerModule()])
+        defer { Task { await harness.close() } }
+        let writer = try await harness.journal.pool.write { db in
+            try Int.fetchOne(db, sql: "PRAGMA synchronous")
+        }
+        #expect(writer == 2, "PRAGMA synchronous on the writer connection: 2 (FULL)")
+        let mode = try await harness.journal.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
     }
 
     @Test func eventsReachSubscribersOnlyAfterCommitAndInSeqOrder() async throws {

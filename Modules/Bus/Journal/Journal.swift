@@ -87,7 +87,6 @@ public final class Journal: Sendable {
         self.maxBatch = max(1, maxBatch)
         var configuration = Configuration()
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             if !db.configuration.readonly {
                 // The writer checkpoints after it has answered (see checkpointIfDue), not inside a commit.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
@@ -97,6 +96,9 @@ public final class Journal: Sendable {
         configuration.busyMode = .timeout(5)
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // After the pool is open: switching the writer to WAL sets `synchronous = NORMAL` on it, which would
+            // acknowledge commits that a power cut could still take away. FULL syncs the log at every commit.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         } catch {
             throw StoreError.corrupt(path, reason: "\(error)")
         }

@@ -69,6 +69,32 @@ import Testing
         #expect(mode == "wal")
     }
 
+    /// The journal binds each field itself: what replay reads back must be the envelope subscribers got.
+    @Test func journaledEventsReadBackAsTheyWereDelivered() async throws {
+        let harness = try await TestHarness(modules: [LedgerModule()])
+        defer { Task { await harness.close() } }
+        let subscription = harness.bus.subscribe(
+            to: LedgerModule.EntryRecorded.self, subscriber: "test", options: MailboxOptions())
+        _ = try await harness.send(RecordEntry(name: "Huế \"quoted\"", amount: 1), requestID: "r-1")
+        _ = try await harness.send(RecordEntry(name: "", amount: 2, json: .valid))
+        var delivered: [Envelope<LedgerModule.EntryRecorded>] = []
+        var batch: [Envelope<LedgerModule.EntryRecorded>] = []
+        while delivered.count < 2, await subscription.mailbox.receive(into: &batch) { delivered += batch }
+
+        let journaled = try await harness.journaled()
+        #expect(journaled.count == 2)
+        for (stored, sent) in zip(journaled, delivered) {
+            #expect(stored.seq == sent.seq)
+            #expect(stored.id == sent.id)
+            #expect(stored.topic == sent.topic)
+            #expect(stored.source == sent.source)
+            #expect(stored.correlationID == sent.correlationID)
+            #expect(abs(stored.time.timeIntervalSince(sent.time)) < 0.000_001)
+            #expect(stored.payload == .object(["id": .int(sent.payload.id), "name": .string(sent.payload.name)]))
+        }
+        #expect(journaled.map(\.correlationID) == ["r-1", nil])
+    }
+
     @Test func eventsReachSubscribersOnlyAfterCommitAndInSeqOrder() async throws {
         let harness = try await TestHarness(modules: [LedgerModule()])
         defer { Task { await harness.close() } }

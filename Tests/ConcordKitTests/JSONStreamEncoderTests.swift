@@ -80,6 +80,28 @@ import Testing
         #expect(throws: EncodingError.self) { try JSONStreamEncoder.encode([Double.nan]) }
     }
 
+    /// Integers are written digit by digit; every width and both ends of each range must read as `String(_:)`.
+    @Test func writesIntegersOfEveryWidthAsTheirDecimalText() throws {
+        struct Integers: Encodable {
+            var int: [Int] = [0, 7, -1, 10, -10, 99, 100, 1_000_000, Int.max, Int.min]
+            var int8: [Int8] = [.min, -1, 0, .max]
+            var uint8: [UInt8] = [0, 9, .max]
+            var int32: [Int32] = [.min, .max]
+            var uint64: [UInt64] = [0, 10, 18_446_744_073_709_551_615]
+            var doubles: [Double] = [-3, 0, 1_000, -999_999_999_999_999]
+        }
+        let text = String(decoding: try JSONStreamEncoder.encode(Integers()), as: UTF8.self)
+        let value = Integers()
+        func list(_ items: [some CustomStringConvertible]) -> String {
+            "[" + items.map(\.description).joined(separator: ",") + "]"
+        }
+        let expected =
+            #"{"int":\#(list(value.int)),"int8":\#(list(value.int8)),"uint8":\#(list(value.uint8)),"#
+            + #""int32":\#(list(value.int32)),"uint64":\#(list(value.uint64)),"#
+            + #""doubles":[-3,0,1000,-999999999999999]}"#
+        #expect(text == expected)
+    }
+
     @Test func encodesJSONValuesAsTheyAre() throws {
         let value: JSONValue = .object(["a": .array([.int(1), .null, .string("x"), .bool(true)]), "b": .object([:])])
         #expect(try parsed(JSONStreamEncoder.encode(value)) == value)

@@ -308,14 +308,8 @@ public final class Journal: Sendable {
     ) throws -> CommitOutcome {
         let encoder = ConcordJSON.encoder()
         var outcome = CommitOutcome(lastSeq: firstSeq)
-        let insertEvent = try db.cachedStatement(
-            sql:
-                "INSERT INTO bus_journal(seq, id, topic, time, source, correlation_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?)"
-        )
         // Each write gets a savepoint of its own; the statements are prepared once per connection.
-        let savepoint = try db.cachedStatement(sql: "SAVEPOINT concord_write")
-        let release = try db.cachedStatement(sql: "RELEASE SAVEPOINT concord_write")
-        let rollback = try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT concord_write")
+        let statements = try JournalStatements(db)
         for job in jobs {
             let transaction = WriteTransaction(db: db, module: job.module, now: now)
             var seq = outcome.lastSeq
@@ -323,7 +317,7 @@ public final class Journal: Sendable {
             var timersChanged = false
             var payloadBytes = 0
             do {
-                try savepoint.execute()
+                try statements.beginWrite()
                 do {
                     try job.run(transaction)
                     for pending in transaction.events {
@@ -338,11 +332,11 @@ public final class Journal: Sendable {
                         )
                         guard let payload = try pending.json ?? pending.event.map({ try JSONStreamEncoder.encode($0) })
                         else { preconditionFailure("a pending event has neither a value nor JSON") }
-                        try insertEvent.execute(arguments: [
-                            Int64(seq), envelope.id, pending.topic.rawValue,
-                            now.timeIntervalSince1970, job.module, job.correlationID,
-                            String(decoding: payload, as: UTF8.self),
-                        ])
+                        try statements.insertEvent(
+                            seq: seq, id: envelope.id, topic: pending.topic.rawValue,
+                            time: now.timeIntervalSince1970, source: job.module, correlationID: job.correlationID,
+                            payload: payload
+                        )
                         envelopes.append(CommittedEvent(envelope: envelope, type: pending.type, payloadJSON: payload))
                         payloadBytes += payload.count
                     }
@@ -377,11 +371,10 @@ public final class Journal: Sendable {
                         )
                     }
                 } catch {
-                    try rollback.execute()
-                    try release.execute()
+                    try statements.undoWrite()
                     throw error
                 }
-                try release.execute()
+                try statements.keepWrite()
                 outcome.lastSeq = seq
                 outcome.envelopes += envelopes
                 outcome.payloadBytes += payloadBytes

@@ -139,14 +139,38 @@ public enum JSONStreamEncoder {
             }
             // Integral values print without ".0", as JSONEncoder does.
             if value.rounded() == value, abs(value) < 1e15 {
-                state.pointee.bytes.append(contentsOf: String(Int64(value)).utf8)
+                writeDecimal(Int64(value).magnitude, negative: value < 0)
             } else {
                 state.pointee.bytes.append(contentsOf: value.description.utf8)
             }
         }
 
         func writeInteger(_ value: some BinaryInteger) {
-            state.pointee.bytes.append(contentsOf: String(value).utf8)
+            if let value = Int64(exactly: value) {
+                writeDecimal(value.magnitude, negative: value < 0)
+            } else if let value = UInt64(exactly: value) {
+                writeDecimal(value, negative: false)
+            } else {
+                state.pointee.bytes.append(contentsOf: String(value).utf8)
+            }
+        }
+
+        /// Writes the digits straight into the bytes: `String(_:)` on an integer formats through a generic
+        /// radix conversion that was most of the cost of encoding a small event.
+        func writeDecimal(_ magnitude: UInt64, negative: Bool) {
+            // 20 digits hold UInt64.max; they are produced from the last.
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+            var count = 0
+            var rest = magnitude
+            withUnsafeMutableBytes(of: &digits) { buffer in
+                repeat {
+                    count += 1
+                    buffer[24 - count] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+                    rest /= 10
+                } while rest != 0
+                if negative { state.pointee.bytes.append(UInt8(ascii: "-")) }
+                state.pointee.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
+            }
         }
     }
 

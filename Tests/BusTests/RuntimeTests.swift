@@ -91,11 +91,8 @@ import Testing
             )
         )
         let running = Task { try await group.run() }
-        #expect(
-            try await eventually {
-                runtime.moduleStates.allSatisfy { $0.state == .running } && !runtime.moduleStates.isEmpty
-            })
-        try await Task.sleep(for: .milliseconds(50))
+        // Commands are taken once start-up has finished (after the modules run and the housekeeping write).
+        #expect(try await eventually { runtime.bus.isAcceptingCommands })
 
         let inFlight = (0..<40).map { index in
             Task { try await runtime.bus.send(LedgerModule.RecordEntry(name: "n\(index)", amount: index)) }

@@ -61,21 +61,29 @@ extension RegistryModule {
 
     /// Writes the staged actors; one that became a duplicate since it was checked fails the import, or is
     /// skipped when the import is partial.
+    ///
+    /// Rows are checked against the register when they are staged. Rather than asking again row by row, the
+    /// rows are inserted and one query then finds any that share a name and country with an actor that was
+    /// in the table before them (registered, or renamed, since the check).
     private static func commitActors(
         _ open: ImportStaging.Open, into summary: inout ImportSummary, _ registry: RegistryStore,
         _ transaction: WriteTransaction
     ) throws {
-        let force = open.options.force == true
-        for staged in open.actors {
-            if !force, let existing = try registry.actorID(nameKey: staged.row.nameKey, country: staged.row.country) {
-                let reason =
-                    "line \(staged.line): an actor named \"\(staged.name)\" in \(staged.row.country) was "
-                    + "registered since the row was checked (\(existing))"
-                guard open.options.partial == true else { throw ConcordError(.conflict, reason) }
-                summary.rejected += 1
-                continue
+        let before = try registry.lastActorRowID()
+        for staged in open.actors { try registry.save(staged.row, inserting: true) }
+        let conflicts = open.options.force == true ? [:] : try registry.actorsSharingANameWithOlderOnes(after: before)
+        // Every row after `before` is one of these, so a conflict always names a staged row.
+        if let first = open.actors.first(where: { conflicts[$0.row.id] != nil }) {
+            guard open.options.partial == true else {
+                throw ConcordError(
+                    .conflict,
+                    "line \(first.line): an actor named \"\(first.name)\" in \(first.row.country) was registered "
+                        + "since the row was checked (\(conflicts[first.row.id] ?? ""))")
             }
-            try registry.save(staged.row, inserting: true)
+            try registry.deleteActors(Array(conflicts.keys))
+            summary.rejected += conflicts.count
+        }
+        for staged in open.actors where conflicts[staged.row.id] == nil {
             // The document was encoded once, when the row was checked, as this event's payload.
             transaction.emit(ActorRegistered.self, json: staged.row.registeredEvent)
             summary.imported += 1
@@ -118,42 +126,53 @@ struct RegisterLookup: ImportLookup {
     func resolve(_ rows: [RowReader], _ kind: ImportKind) async throws -> [ImportResolution] {
         try await store.read { db in
             let registry = RegistryStore(db: db)
-            var networks: [String: String?] = [:]
-            return try rows.map { row in
-                switch kind {
-                case .actors:
-                    guard let name = row["name"], let country = row["country"] else { return ImportResolution() }
-                    return ImportResolution(
-                        duplicate: try registry.actorID(nameKey: Validation.nameKey(name), country: country))
-                case .memberships:
-                    var resolution = ImportResolution()
-                    if let reference = row["network"] {
-                        if networks[reference] == nil { networks[reference] = try registry.network(reference)?.id }
-                        resolution.network = networks[reference] ?? nil
-                        if resolution.network == nil {
-                            resolution.problem = "network: no network with id or acronym \"\(reference)\""
-                        }
-                    } else {
-                        resolution.problem = "network: required"
-                    }
-                    if let id = row["actor"] {
-                        resolution.actor = try registry.actor(id)?.id
-                        if resolution.actor == nil { resolution.problem = "actor: no actor with id \"\(id)\"" }
-                    } else if let name = row["actor_name"], let country = row["actor_country"] {
-                        let ids = try registry.actorIDs(nameKey: Validation.nameKey(name), country: country)
-                        switch ids.count {
-                        case 1: resolution.actor = ids[0]
-                        case 0: resolution.problem = "actor_name: no actor named \"\(name)\" in \(country)"
-                        default:
-                            resolution.problem =
-                                "actor_name: \(ids.count) actors are named \"\(name)\" in \(country); give actor (id)"
-                        }
-                    } else {
-                        resolution.problem = "actor: required, or actor_name with actor_country"
-                    }
-                    return resolution
-                }
+            switch kind {
+            case .actors: return try Self.actors(rows, registry)
+            case .memberships: return try Self.memberships(rows, registry)
             }
+        }
+    }
+
+    /// Each row's existing namesake in its country, found with one query for the whole piece.
+    private static func actors(_ rows: [RowReader], _ registry: RegistryStore) throws -> [ImportResolution] {
+        let keys = rows.map { row in
+            row["name"].flatMap { name in
+                row["country"].map { ActorNameKey(nameKey: Validation.nameKey(name), country: $0) }
+            }
+        }
+        let existing = try registry.actorIDs(nameKeys: Set(keys.compactMap { $0?.nameKey }))
+        return keys.map { key in ImportResolution(duplicate: key.flatMap { existing[$0] }) }
+    }
+
+    private static func memberships(_ rows: [RowReader], _ registry: RegistryStore) throws -> [ImportResolution] {
+        var networks: [String: String?] = [:]
+        return try rows.map { row in
+            var resolution = ImportResolution()
+            if let reference = row["network"] {
+                if networks[reference] == nil { networks[reference] = try registry.network(reference)?.id }
+                resolution.network = networks[reference] ?? nil
+                if resolution.network == nil {
+                    resolution.problem = "network: no network with id or acronym \"\(reference)\""
+                }
+            } else {
+                resolution.problem = "network: required"
+            }
+            if let id = row["actor"] {
+                resolution.actor = try registry.actor(id)?.id
+                if resolution.actor == nil { resolution.problem = "actor: no actor with id \"\(id)\"" }
+            } else if let name = row["actor_name"], let country = row["actor_country"] {
+                let ids = try registry.actorIDs(nameKey: Validation.nameKey(name), country: country)
+                switch ids.count {
+                case 1: resolution.actor = ids[0]
+                case 0: resolution.problem = "actor_name: no actor named \"\(name)\" in \(country)"
+                default:
+                    resolution.problem =
+                        "actor_name: \(ids.count) actors are named \"\(name)\" in \(country); give actor (id)"
+                }
+            } else {
+                resolution.problem = "actor: required, or actor_name with actor_country"
+            }
+            return resolution
         }
     }
 }

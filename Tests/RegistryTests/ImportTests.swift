@@ -122,12 +122,49 @@ import Testing
     @Test func existingActorsAreDuplicatesUnlessForced() async throws {
         let registry = try await RegistryFixture()
         let osh = try await registry.city("Osh", "KG")
-        let (progress, _) = try await run(registry, rows: "osh,city,KG,,,\n")
-        #expect(progress.rejected.first?.reason.contains("exists already (\(osh.id))") == true)
+        let rows = "osh,city,KG,,,\nOsh,city,UZ,,,\n OSH ,local_government,KG,,,\n"
+        let (progress, _) = try await run(registry, rows: rows)
+        #expect(progress.rejected.map(\.line) == [2, 4], "the same name in another country is another actor")
+        #expect(progress.rejected.allSatisfy { $0.reason.contains("exists already (\(osh.id))") })
         let opened = try await registry.harness.send(BeginImport(kind: .actors, header: Self.header, force: true))
         let forced = try await registry.harness.send(
             ImportRows(import: opened.import, firstLine: 2, csv: "osh,city,KG,,,\n"))
         #expect(forced.accepted == 1)
+    }
+
+    /// Rows are checked when staged; a namesake registered, or an actor renamed to a row's name, between the
+    /// check and the commit fails the import, or drops just that row (and its event) when partial.
+    @Test func aNamesakeRegisteredOrRenamedSinceTheCheckIsCaughtAtCommit() async throws {
+        let registry = try await RegistryFixture()
+        let naryn = try await registry.city("Naryn", "KG")
+        let rows = "Osh,city,KG,,,\nTalas,city,KG,,,\nBatken,city,KG,,,\n"
+        let (whole, wholeID) = try await run(registry, rows: rows)
+        let (partial, partialID) = try await run(registry, rows: rows, partial: true)
+        #expect(whole.accepted == 3 && partial.accepted == 3)
+
+        let osh = try await registry.city("OSH", "KG")
+        var renamed = naryn.fields
+        renamed.name = "Batken"
+        _ = try await registry.harness.send(UpdateActor(id: naryn.id, version: naryn.version, actor: renamed))
+        let seqBefore = registry.harness.journal.headSeq
+
+        await expectError(
+            .conflict,
+            containing: "line 2: an actor named \"Osh\" in KG was registered since the row was checked (\(osh.id))"
+        ) {
+            _ = try await registry.harness.send(CommitImport(import: wholeID))
+        }
+        #expect(try await registry.harness.send(ListActors()).actors.map(\.fields.name) == ["Batken", "OSH"])
+
+        let summary = try await registry.harness.send(CommitImport(import: partialID))
+        #expect(summary.imported == 1)
+        #expect(summary.rejected == 2)
+        let actors = try await registry.harness.send(ListActors()).actors
+        #expect(actors.map(\.fields.name) == ["Batken", "OSH", "Talas"])
+        #expect(actors.first { $0.fields.name == "Batken" }?.id == naryn.id)
+        let events = try await registry.harness.journaled(after: seqBefore)
+        #expect(events.map(\.topic.rawValue) == ["registry.actor.registered", "registry.import.committed"])
+        #expect(events.first?.payload["actor"]?["fields"]?["name"] == .string("Talas"))
     }
 
     @Test func headersAreChecked() async throws {

@@ -57,6 +57,12 @@ enum RegistrySchema {
     ]
 }
 
+/// What makes two actors the same for the register: the name's key (case and spacing folded) and the country.
+struct ActorNameKey: Hashable, Sendable {
+    var nameKey: String
+    var country: String
+}
+
 /// An actor as its table holds it: the columns that lists filter and sort on, and the whole record as JSON.
 ///
 /// Built apart from any database access, so a bulk import can prepare its rows off the writer. The record's
@@ -135,10 +141,60 @@ struct RegistryStore {
             arguments: [nameKey, country])
     }
 
+    /// For each name key and country among actors whose name key is in `nameKeys`, one actor's id, in one
+    /// query: a bulk import looks its rows up a piece at a time, not a row at a time.
+    func actorIDs(nameKeys: Set<String>) throws -> [ActorNameKey: String] {
+        guard !nameKeys.isEmpty else { return [:] }
+        let keys = String(decoding: try JSONStreamEncoder.encode(Array(nameKeys)), as: UTF8.self)
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT name_key, country, id FROM registry_actors
+                WHERE name_key IN (SELECT value FROM json_each(?))
+                """,
+            arguments: [keys])
+        var found: [ActorNameKey: String] = [:]
+        while let row = try rows.next() {
+            let key = ActorNameKey(nameKey: row[0], country: row[1])
+            if found[key] == nil { found[key] = row[2] }
+        }
+        return found
+    }
+
     func actorIDs(nameKey: String, country: String) throws -> [String] {
         try String.fetchAll(
             db, sql: "SELECT id FROM registry_actors WHERE name_key = ? AND country = ? LIMIT 2",
             arguments: [nameKey, country])
+    }
+
+    /// The rowid of the newest actor row, 0 when there is none; rows inserted after it get larger ones.
+    func lastActorRowID() throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM registry_actors") ?? 0
+    }
+
+    /// Actors whose row came after `rowID` and that share their name key and country with an actor whose row
+    /// was there before: the id of each, with the id of such an older one.
+    func actorsSharingANameWithOlderOnes(after rowID: Int64) throws -> [String: String] {
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT new.id, old.id FROM registry_actors AS new
+                JOIN registry_actors AS old
+                    ON old.name_key = new.name_key AND old.country = new.country AND old.rowid <= ?
+                WHERE new.rowid > ?
+                """,
+            arguments: [rowID, rowID])
+        var found: [String: String] = [:]
+        while let row = try rows.next() { found[row[0]] = row[1] }
+        return found
+    }
+
+    /// Deletes actor rows that were inserted in the current transaction and must not stay.
+    func deleteActors(_ ids: [String]) throws {
+        guard !ids.isEmpty else { return }
+        try db.execute(
+            sql: "DELETE FROM registry_actors WHERE id IN (SELECT value FROM json_each(?))",
+            arguments: [String(decoding: try JSONStreamEncoder.encode(ids), as: UTF8.self)])
     }
 
     /// Writes an actor.

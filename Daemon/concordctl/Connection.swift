@@ -55,12 +55,31 @@ final class CommandClient {
 
     /// Sends a command and waits for its reply; the reply's JSON object.
     func call(_ command: String, args: Any? = nil, idempotencyKey: String? = nil) throws -> [String: Any] {
-        counter += 1
-        let id = "ctl-\(getpid())-\(counter)"
+        let id = nextID()
         var request: [String: Any] = ["id": id, "command": command]
         if let args { request["args"] = args }
         if let idempotencyKey { request["idempotency_key"] = idempotencyKey }
-        let body = try JSONSerialization.data(withJSONObject: request)
+        return try exchange(JSONSerialization.data(withJSONObject: request), id: id)
+    }
+
+    /// Sends a command whose arguments are a Codable value, and waits for its reply.
+    ///
+    /// For large arguments: `JSONEncoder` writes a long string some twenty times faster than
+    /// `JSONSerialization`, which took most of concordctl's time in an import.
+    func call<Args: Encodable>(_ command: String, encoding args: Args) throws -> [String: Any] {
+        let id = nextID()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return try exchange(encoder.encode(EncodableRequest(id: id, command: command, args: args)), id: id)
+    }
+
+    private func nextID() -> String {
+        counter += 1
+        return "ctl-\(getpid())-\(counter)"
+    }
+
+    /// Sends a request and waits for the reply with its `id`.
+    private func exchange(_ body: Data, id: String) throws -> [String: Any] {
         let deadline = ContinuousClock.now + options.timeout
         while true {
             do {
@@ -93,4 +112,11 @@ final class CommandClient {
             exitCode: 69
         )
     }
+}
+
+/// A CWP/1 request whose arguments are a Codable value.
+private struct EncodableRequest<Args: Encodable>: Encodable {
+    var id: String
+    var command: String
+    var args: Args
 }

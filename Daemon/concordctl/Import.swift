@@ -84,7 +84,9 @@ struct Import: ParsableCommand {
             for piece in pieces {
                 let reply = try result(
                     client.call(
-                        "registry.import.rows", args: ["import": id, "first_line": piece.firstLine, "csv": piece.csv]))
+                        "registry.import.rows",
+                        encoding: RowsArguments(import: id, firstLine: piece.firstLine, csv: piece.csv)
+                    ))
                 for row in reply["rejected"] as? [[String: Any]] ?? [] {
                     rejected.append((row["line"] as? Int ?? 0, row["reason"] as? String ?? "rejected"))
                 }
@@ -117,6 +119,18 @@ struct Import: ParsableCommand {
                 if let derived = summary["derived"] as? Int, derived > 0 { line += ", \(derived) derived by rules" }
                 print(line)
             }
+        }
+    }
+
+    /// The arguments of `registry.import.rows`.
+    struct RowsArguments: Encodable {
+        var `import`: String
+        var firstLine: Int
+        var csv: String
+
+        enum CodingKeys: String, CodingKey {
+            case `import`, csv
+            case firstLine = "first_line"
         }
     }
 

@@ -46,6 +46,7 @@ let package = Package(
             name: "ConcordKit",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Modules/ConcordKit",
@@ -72,7 +73,6 @@ let package = Package(
                 "ConcordKit",
                 "Contracts",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -153,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConcordKitTests",
-            dependencies: ["ConcordKit"],
+            dependencies: ["ConcordKit", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

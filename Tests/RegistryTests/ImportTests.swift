@@ -24,7 +24,7 @@ import Testing
         let rows = """
             Osh,city,KG,322164,Asia/Bishkek,ru:Ош
             "Dushanbe, capital",city,TJ,863400,Asia/Dushanbe,"ru:Душанбе;tg:Душанбе"
-            Namangan,city,UZ,708500,Asia/Tashkent,
+            Namangan,city,UZ,1708500,Asia/Tashkent,
 
             """
         let (progress, id) = try await run(registry, rows: rows)
@@ -35,6 +35,19 @@ import Testing
         let page = try await registry.harness.send(ListActors())
         #expect(page.actors.map(\.fields.name) == ["Dushanbe, capital", "Namangan", "Osh"])
         #expect(page.actors[0].fields.otherNames == ["ru": "Душанбе", "tg": "Душанбе"])
+        // Every column of an imported row is written where the queries look for it.
+        #expect(
+            try await registry.harness.send(ListActors(country: "TJ")).actors.map(\.fields.name) == [
+                "Dushanbe, capital"
+            ])
+        #expect(try await registry.harness.send(ListActors(region: "143")).actors.count == 3, "Central Asia")
+        #expect(try await registry.harness.send(ListActors(kind: .localGovernment)).actors.isEmpty)
+        #expect(
+            try await registry.harness.send(ListActors(sizeClass: .large)).actors.map(\.fields.name) == ["Namangan"])
+        #expect(try await registry.harness.send(ListActors(text: "душанбе")).actors.count == 1)
+        let dushanbe = try await registry.harness.send(GetActor(id: page.actors[0].id))
+        #expect(dushanbe == page.actors[0])
+        #expect(dushanbe.version == 1)
         let events = try await registry.harness.journaled()
         #expect(
             events.map(\.topic.rawValue)

@@ -101,10 +101,10 @@ struct ActorRow: Sendable {
         registeredEvent = event
     }
 
-    /// The record's JSON, as the `doc` column stores it.
-    var doc: String {
-        String(decoding: registeredEvent.dropFirst(Self.eventPrefix.count).dropLast(), as: UTF8.self)
-    }
+    /// The record's JSON, as the `doc` column stores it: a slice of the event's bytes.
+    var docJSON: Data { registeredEvent.dropFirst(Self.eventPrefix.count).dropLast() }
+
+    var doc: String { String(decoding: docJSON, as: UTF8.self) }
 }
 
 /// Reads and writes the registry's entities inside one database access.
@@ -203,17 +203,28 @@ struct RegistryStore {
     }
 
     func save(_ row: ActorRow, inserting: Bool) throws {
-        let arguments: StatementArguments = [
-            row.nameKey, row.country, row.kind, row.region, row.sizeClass, row.search, row.doc, row.version, row.id,
-        ]
         if inserting {
-            try db.cachedStatement(
+            // Bound straight through SQLite: a bulk import inserts hundreds of thousands in one go.
+            let insert = try BoundStatement(
+                db,
                 sql: """
                     INSERT INTO registry_actors(name_key, country, kind, region, size_class, search, doc, version, id)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(arguments: arguments)
+                    """)
+            insert.bind(row.nameKey, at: 1)
+            insert.bind(row.country, at: 2)
+            insert.bind(row.kind, at: 3)
+            insert.bind(row.region, at: 4)
+            insert.bind(row.sizeClass, at: 5)
+            insert.bind(row.search, at: 6)
+            insert.bind(utf8: row.docJSON, at: 7)
+            insert.bind(Int64(row.version), at: 8)
+            insert.bind(row.id, at: 9)
+            try insert.run()
         } else {
+            let arguments: StatementArguments = [
+                row.nameKey, row.country, row.kind, row.region, row.sizeClass, row.search, row.doc, row.version, row.id,
+            ]
             try db.cachedStatement(
                 sql: """
                     UPDATE registry_actors SET name_key = ?, country = ?, kind = ?, region = ?, size_class = ?,

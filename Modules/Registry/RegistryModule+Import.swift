@@ -70,7 +70,7 @@ extension RegistryModule {
         _ transaction: WriteTransaction
     ) throws {
         let before = try registry.lastActorRowID()
-        for staged in open.actors { try registry.save(staged.row, inserting: true) }
+        try registry.insert(open.actors.lazy.map(\.row))
         let conflicts = open.options.force == true ? [:] : try registry.actorsSharingANameWithOlderOnes(after: before)
         // Every row after `before` is one of these, so a conflict always names a staged row.
         if let first = open.actors.first(where: { conflicts[$0.row.id] != nil }) {

@@ -145,7 +145,7 @@ struct RegistryStore {
     /// query: a bulk import looks its rows up a piece at a time, not a row at a time.
     func actorIDs(nameKeys: Set<String>) throws -> [ActorNameKey: String] {
         guard !nameKeys.isEmpty else { return [:] }
-        let keys = String(decoding: try JSONStreamEncoder.encode(Array(nameKeys)), as: UTF8.self)
+        let keys = try json(Array(nameKeys))
         let rows = try Row.fetchCursor(
             db,
             sql: """
@@ -194,7 +194,7 @@ struct RegistryStore {
         guard !ids.isEmpty else { return }
         try db.execute(
             sql: "DELETE FROM registry_actors WHERE id IN (SELECT value FROM json_each(?))",
-            arguments: [String(decoding: try JSONStreamEncoder.encode(ids), as: UTF8.self)])
+            arguments: [try json(ids)])
     }
 
     /// Writes an actor.
@@ -202,15 +202,16 @@ struct RegistryStore {
         try save(ActorRow(actor), inserting: inserting)
     }
 
-    func save(_ row: ActorRow, inserting: Bool) throws {
-        if inserting {
-            // Bound straight through SQLite: a bulk import inserts hundreds of thousands in one go.
-            let insert = try BoundStatement(
-                db,
-                sql: """
-                    INSERT INTO registry_actors(name_key, country, kind, region, size_class, search, doc, version, id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
+    /// Inserts actors with one prepared statement, bound straight through SQLite: a bulk import inserts
+    /// hundreds of thousands in one go.
+    func insert(_ rows: some Sequence<ActorRow>) throws {
+        let insert = try BoundStatement(
+            db,
+            sql: """
+                INSERT INTO registry_actors(name_key, country, kind, region, size_class, search, doc, version, id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        for row in rows {
             insert.bind(row.nameKey, at: 1)
             insert.bind(row.country, at: 2)
             insert.bind(row.kind, at: 3)
@@ -221,6 +222,12 @@ struct RegistryStore {
             insert.bind(Int64(row.version), at: 8)
             insert.bind(row.id, at: 9)
             try insert.run()
+        }
+    }
+
+    func save(_ row: ActorRow, inserting: Bool) throws {
+        if inserting {
+            try insert(CollectionOfOne(row))
         } else {
             let arguments: StatementArguments = [
                 row.nameKey, row.country, row.kind, row.region, row.sizeClass, row.search, row.doc, row.version, row.id,

@@ -57,6 +57,21 @@ public final class Journal: Sendable {
         }
     }
 
+    /// A ``WriteSession`` waiting for its turn at the writer.
+    final class SessionJob: WriteJob, @unchecked Sendable {
+        let session: JournalSession
+        let opened = Promise<any WriteSession>()
+
+        init(session: JournalSession) {
+            self.session = session
+            super.init(module: "", correlationID: nil, idempotency: nil)
+        }
+
+        override func finish(_ error: (any Error)?) {
+            opened.fulfill(.failure(error ?? ConcordError.unavailable("the write session did not open")))
+        }
+    }
+
     /// The schema version of the bus's own tables this build writes.
     static let schemaVersion = 1
 
@@ -70,6 +85,9 @@ public final class Journal: Sendable {
     private let transactions = Atomic<UInt64>(0)
     private let writer = Mutex<Task<Void, Never>?>(nil)
     private let timersChanged = Mutex<(@Sendable () -> Void)?>(nil)
+    /// The session holding the writer, if one is.
+    private let active = Mutex<JournalSession?>(nil)
+    private let closing = Atomic<Bool>(false)
 
     /// Committed events, in `seq` order, for the dispatcher that delivers them on the bus.
     public let committed: Mailbox<CommittedEvent>
@@ -94,6 +112,8 @@ public final class Journal: Sendable {
             }
         }
         configuration.busyMode = .timeout(5)
+        // A write session keeps its transaction open from one access to the writer to the next.
+        configuration.allowsUnsafeTransactions = true
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             // After the pool is open: switching the writer to WAL sets `synchronous = NORMAL` on it, which would
@@ -188,26 +208,46 @@ public final class Journal: Sendable {
         module: String,
         _ body: @escaping @Sendable (WriteTransaction) throws -> T
     ) async throws -> T {
-        let context = CommandContext.current
-        let job = TypedWriteJob(
-            module: module,
-            correlationID: context?.requestID,
-            idempotency: context.flatMap { context in
-                context.idempotencyKey.map { ($0, context.command ?? "") }
-            },
-            body: body
-        )
-        let jobs = self.jobs
+        let job = makeJob(module: module, keepingIdempotency: true, body: body)
         return try await withUnsafeThrowingContinuation { continuation in
             job.continuation = continuation
-            guard !jobs.sendIfRoom(job) else { return }
-            // The queue is full (the writer is behind) or closed: wait for room off this path.
-            Task {
-                if await !jobs.send(job) {
-                    job.finish(ConcordError.unavailable("the journal is closing and takes no more writes"))
-                }
+            queue(job)
+        }
+    }
+
+    /// A write of `module` under the command being handled: its request id becomes the events' correlation id,
+    /// and its idempotency key is recorded with the write when `keepingIdempotency`.
+    func makeJob<T: Sendable>(
+        module: String,
+        keepingIdempotency: Bool,
+        body: @escaping @Sendable (WriteTransaction) throws -> T
+    ) -> TypedWriteJob<T> {
+        let context = CommandContext.current
+        return TypedWriteJob(
+            module: module,
+            correlationID: context?.requestID,
+            idempotency: keepingIdempotency
+                ? context.flatMap { context in context.idempotencyKey.map { ($0, context.command ?? "") } } : nil,
+            body: body
+        )
+    }
+
+    private func queue(_ job: WriteJob) {
+        guard !jobs.sendIfRoom(job) else { return }
+        // The queue is full (the writer is behind) or closed: wait for room off this path.
+        let jobs = self.jobs
+        Task {
+            if await !jobs.send(job) {
+                job.finish(ConcordError.unavailable("the journal is closing and takes no more writes"))
             }
         }
+    }
+
+    /// Takes the writer for a ``WriteSession`` of `module`, after the writes queued before it.
+    public func beginSession(module: String, idleTimeout: Duration) async throws -> any WriteSession {
+        let job = SessionJob(session: JournalSession(journal: self, module: module, idleTimeout: idleTimeout))
+        queue(job)
+        return try await job.opened.value
     }
 
     /// Applies a module's migrations, refusing a database that a newer version of the module wrote.
@@ -238,7 +278,15 @@ public final class Journal: Sendable {
         while await jobs.receive(into: &batch) {
             var start = 0
             while start < batch.count {
-                let end = min(start + maxBatch, batch.count)
+                // A session takes the writer on its own, in its turn; the writes queued before it are grouped.
+                if let session = batch[start] as? SessionJob {
+                    unCheckpointed += await run(session.session, opened: session.opened)
+                    await checkpointIfDue(written: &unCheckpointed)
+                    start += 1
+                    continue
+                }
+                var end = start
+                while end < min(start + maxBatch, batch.count), !(batch[end] is SessionJob) { end += 1 }
                 unCheckpointed += await commit(Array(batch[start..<end]))
                 await checkpointIfDue(written: &unCheckpointed)
                 start = end
@@ -283,20 +331,81 @@ public final class Journal: Sendable {
             let outcome = try await pool.write { db in
                 try Self.apply(jobs, in: db, after: firstSeq, now: now)
             }
-            transactions.add(1, ordering: .relaxed)
-            head.store(outcome.lastSeq, ordering: .releasing)
-            if !outcome.envelopes.isEmpty {
-                await committed.send(contentsOf: outcome.envelopes)
-            }
-            if outcome.timersChanged {
-                timersChanged.withLock { $0 }?()
-            }
+            await published(outcome)
             for (job, error) in zip(jobs, outcome.errors) { job.finish(error) }
             return outcome.payloadBytes
         } catch {
             logger.error("journal commit failed; no write of the group was applied", metadata: ["error": "\(error)"])
             for job in jobs { job.finish(error) }
             return 0
+        }
+    }
+
+    /// Runs a session: opens its transaction, writes its steps as they come, and commits at its commit step or
+    /// rolls back when it ends otherwise. Returns the event payload bytes committed.
+    private func run(_ session: JournalSession, opened: Promise<any WriteSession>) async -> Int {
+        guard !closing.load(ordering: .relaxed) else {
+            opened.fulfill(.failure(ConcordError.unavailable("the journal is closing and takes no more writes")))
+            return 0
+        }
+        do {
+            try await pool.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+        } catch {
+            opened.fulfill(.failure(error))
+            return 0
+        }
+        active.withLock { $0 = session }
+        defer { active.withLock { $0 = nil } }
+        opened.fulfill(.success(session))
+        var written = CommitOutcome(lastSeq: headSeq)
+        while let step = await session.next() {
+            let job: WriteJob
+            switch step {
+            case .write(let write): job = write
+            case .commit(let commit): job = commit
+            }
+            let now = clock.now()
+            let after = written.lastSeq
+            do {
+                let outcome = try await pool.writeWithoutTransaction { db in
+                    try Self.apply([job], in: db, after: after, now: now)
+                }
+                if let error = outcome.errors.first ?? nil { throw error }
+                written.lastSeq = outcome.lastSeq
+                written.envelopes += outcome.envelopes
+                written.payloadBytes += outcome.payloadBytes
+                written.timersChanged = written.timersChanged || outcome.timersChanged
+                guard case .commit = step else { continue }
+                try await pool.writeWithoutTransaction { db in try db.execute(sql: "COMMIT") }
+            } catch {
+                session.end(error)
+                job.finish(error)
+                break
+            }
+            session.end(ConcordError.unavailable("the write session has committed"))
+            await published(written)
+            job.finish(nil)
+            return written.payloadBytes
+        }
+        do {
+            try await pool.writeWithoutTransaction { db in
+                if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
+            }
+        } catch {
+            logger.error("rolling back a write session failed", metadata: ["error": "\(error)"])
+        }
+        return 0
+    }
+
+    /// Makes what a transaction committed known: the head, its events to the dispatcher, its timers.
+    private func published(_ outcome: CommitOutcome) async {
+        transactions.add(1, ordering: .relaxed)
+        head.store(outcome.lastSeq, ordering: .releasing)
+        if !outcome.envelopes.isEmpty {
+            await committed.send(contentsOf: outcome.envelopes)
+        }
+        if outcome.timersChanged {
+            timersChanged.withLock { $0 }?()
         }
     }
 
@@ -434,7 +543,11 @@ public final class Journal: Sendable {
 
     /// Takes no more writes, commits what is queued, and closes the database.
     public func close() async {
+        closing.store(true, ordering: .relaxed)
         jobs.close()
+        // A session waiting for its client would keep the writer until its idle timeout.
+        active.withLock { $0 }?
+            .end(ConcordError.unavailable("the journal is closing; the write session was rolled back"))
         if let task = writer.withLock({ $0 }) { await task.value }
         committed.close()
         do {

@@ -15,6 +15,10 @@ public struct JournalStore: ModuleStore {
         try await journal.write(module: module, body)
     }
 
+    public func beginSession(idleTimeout: Duration) async throws -> any WriteSession {
+        try await journal.beginSession(module: module, idleTimeout: idleTimeout)
+    }
+
     public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await journal.read(body)
     }

@@ -1,14 +1,15 @@
 import ConcordKit
 import Contracts
 import Foundation
+import Synchronization
 
-/// Bulk import from CSV: begin with the header, send the rows in pieces (each checked and answered with its
-/// rejected rows), then commit them all in one transaction, or abort.
+/// Bulk import from CSV: begin with the header, send the rows in pieces (each checked, written in the import's
+/// transaction while the next is checked, and answered with its rejected rows), then commit them all, or abort.
 extension RegistryModule {
     static func startImports(context: ModuleContext) throws {
         let store = context.store
         let clock = context.clock
-        let staging = ImportStaging()
+        let staging = ImportStaging(store: store)
         let lookup = RegisterLookup(store: store)
 
         try context.handle(BeginImport.self) { command, _ in
@@ -33,73 +34,69 @@ extension RegistryModule {
 
         try context.handle(CommitImport.self) { command, _ in
             let open = try await staging.take(command.import)
-            let accepted = open.actors.count + open.memberships.count
             if open.rejected > 0, open.options.partial != true {
+                await open.session?.rollback()
                 throw ConcordError(
                     .badRequest,
                     "import: \(open.rejected) of \(open.rows) rows were rejected, so nothing was imported; fix them, "
-                        + "or import with partial to write the \(accepted) valid rows",
+                        + "or import with partial to write the \(open.accepted) valid rows",
                     details: ["rejected": .int(Int64(open.rejected))])
             }
-            let dryRun = open.options.dryRun == true
             let checked = ImportSummary(
-                import: command.import, kind: open.kind, dryRun: dryRun, rows: open.rows, imported: 0,
-                rejected: open.rejected, derived: 0)
-            guard !dryRun, accepted > 0 else { return checked }
-            return try await store.write { transaction in
-                var summary = checked
-                let registry = RegistryStore(db: transaction.db)
-                switch open.kind {
-                case .actors: try commitActors(open, into: &summary, registry, transaction)
-                case .memberships: try commitMemberships(open, into: &summary, registry, transaction)
+                import: command.import, kind: open.kind, dryRun: open.options.dryRun == true, rows: open.rows,
+                imported: 0, rejected: open.rejected, derived: 0)
+            guard let session = open.session else { return checked }
+            do {
+                return try await session.commit { transaction in
+                    var summary = checked
+                    open.written.add(to: &summary)
+                    transaction.emit(ImportCommitted(summary: summary))
+                    return summary
                 }
-                transaction.emit(ImportCommitted(summary: summary))
-                return summary
+            } catch {
+                throw ImportStaging.failure(error)
             }
         }
     }
 
-    /// Writes the staged actors; one that became a duplicate since it was checked fails the import, or is
-    /// skipped when the import is partial.
-    ///
-    /// Rows are checked against the register when they are staged. Rather than asking again row by row, the
-    /// rows are inserted and one query then finds any that share a name and country with an actor that was
-    /// in the table before them (registered, or renamed, since the check).
-    private static func commitActors(
-        _ open: ImportStaging.Open, into summary: inout ImportSummary, _ registry: RegistryStore,
-        _ transaction: WriteTransaction
-    ) throws {
-        let before = try registry.lastActorRowID()
-        try registry.insert(open.actors.lazy.map(\.row))
-        let conflicts = open.options.force == true ? [:] : try registry.actorsSharingANameWithOlderOnes(after: before)
-        // Every row after `before` is one of these, so a conflict always names a staged row.
-        if let first = open.actors.first(where: { conflicts[$0.row.id] != nil }) {
-            guard open.options.partial == true else {
-                throw ConcordError(
-                    .conflict,
-                    "line \(first.line): an actor named \"\(first.name)\" in \(first.row.country) was registered "
-                        + "since the row was checked (\(conflicts[first.row.id] ?? ""))")
+    /// The step that writes a checked piece in the import's transaction.
+    static func write(_ piece: ImportStaging.Piece, options: BeginImport, into tally: ImportTally)
+        -> @Sendable (WriteTransaction) throws -> Void
+    {
+        { transaction in
+            let registry = RegistryStore(db: transaction.db)
+            switch piece {
+            case .actors(let actors): try writeActors(actors, registry, transaction, tally)
+            case .memberships(let memberships):
+                try writeMemberships(memberships, partial: options.partial == true, registry, transaction, tally)
             }
-            try registry.deleteActors(Array(conflicts.keys))
-            summary.rejected += conflicts.count
         }
-        for staged in open.actors where conflicts[staged.row.id] == nil {
+    }
+
+    /// Inserts the actors with their events. They were checked against the register with the import already
+    /// holding the writer, so no namesake can have been registered since.
+    private static func writeActors(
+        _ actors: [ImportStaging.StagedActor], _ registry: RegistryStore, _ transaction: WriteTransaction,
+        _ tally: ImportTally
+    ) throws {
+        try registry.insert(actors.lazy.map(\.row))
+        for staged in actors {
             // The document was encoded once, when the row was checked, as this event's payload.
             transaction.emit(ActorRegistered.self, json: staged.row.registeredEvent)
-            summary.imported += 1
         }
+        tally.record(imported: actors.count)
     }
 
-    /// Starts the staged memberships, with what the rules derive from each (one engine for the whole file, so
-    /// the work is linear in the rows).
-    private static func commitMemberships(
-        _ open: ImportStaging.Open, into summary: inout ImportSummary, _ registry: RegistryStore,
-        _ transaction: WriteTransaction
+    /// Starts the memberships, with what the rules derive from each (one engine a piece, so the work is linear in
+    /// the rows). A membership the register refuses fails the import, or is counted as rejected when it is partial.
+    private static func writeMemberships(
+        _ memberships: [ImportStaging.StagedMembership], partial: Bool, _ registry: RegistryStore,
+        _ transaction: WriteTransaction, _ tally: ImportTally
     ) throws {
         let today = date(transaction.now)
         let engine = RuleEngine(store: registry, rules: try registry.rules(), today: today)
         var networks: [String: Network] = [:]
-        for staged in open.memberships {
+        for staged in memberships {
             do {
                 let actor = try registry.requireActor(staged.actor, field: "actor")
                 let network = try networks[staged.network] ?? registry.requireNetwork(staged.network, field: "network")
@@ -107,14 +104,38 @@ extension RegistryModule {
                 let change = try startMembership(
                     of: actor, in: network, role: staged.role, status: staged.status, start: staged.start ?? today,
                     basis: staged.basis, registry: registry, transaction: transaction, engine: engine)
-                summary.imported += 1
-                summary.derived += change.derivedStarted.count
+                tally.record(imported: 1, derived: change.derivedStarted.count)
             } catch let error as ConcordError {
-                guard open.options.partial == true else {
-                    throw ConcordError(error.code, "line \(staged.line): \(error.message)")
-                }
-                summary.rejected += 1
+                guard partial else { throw ConcordError(error.code, "line \(staged.line): \(error.message)") }
+                tally.record(rejected: 1)
             }
+        }
+    }
+}
+
+/// What an import's written pieces gave, counted by the writer and read by the commit.
+final class ImportTally: Sendable {
+    private struct Counts {
+        var imported = 0
+        var rejected = 0
+        var derived = 0
+    }
+
+    private let counts = Mutex(Counts())
+
+    func record(imported: Int = 0, rejected: Int = 0, derived: Int = 0) {
+        counts.withLock { counts in
+            counts.imported += imported
+            counts.rejected += rejected
+            counts.derived += derived
+        }
+    }
+
+    func add(to summary: inout ImportSummary) {
+        counts.withLock { counts in
+            summary.imported += counts.imported
+            summary.rejected += counts.rejected
+            summary.derived += counts.derived
         }
     }
 }

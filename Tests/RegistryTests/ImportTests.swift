@@ -145,39 +145,52 @@ import Testing
         #expect(forced.accepted == 1)
     }
 
-    /// Rows are checked when staged; a namesake registered, or an actor renamed to a row's name, between the
-    /// check and the commit fails the import, or drops just that row (and its event) when partial.
-    @Test func aNamesakeRegisteredOrRenamedSinceTheCheckIsCaughtAtCommit() async throws {
+    /// An import holds the writer from its first piece, so the register cannot change under rows already checked:
+    /// a namesake registered while it is open waits for the commit and is then refused as a duplicate.
+    @Test func writesWaitForAnOpenImportAndThenSeeItsRows() async throws {
         let registry = try await RegistryFixture()
         let naryn = try await registry.city("Naryn", "KG")
-        let rows = "Osh,city,KG,,,\nTalas,city,KG,,,\nBatken,city,KG,,,\n"
-        let (whole, wholeID) = try await run(registry, rows: rows)
-        let (partial, partialID) = try await run(registry, rows: rows, partial: true)
-        #expect(whole.accepted == 3 && partial.accepted == 3)
-
-        let osh = try await registry.city("OSH", "KG")
-        var renamed = naryn.fields
-        renamed.name = "Batken"
-        _ = try await registry.harness.send(UpdateActor(id: naryn.id, version: naryn.version, actor: renamed))
+        let (progress, id) = try await run(registry, rows: "Osh,city,KG,,,\nTalas,city,KG,,,\n")
+        #expect(progress.accepted == 2)
         let seqBefore = registry.harness.journal.headSeq
 
-        await expectError(
-            .conflict,
-            containing: "line 2: an actor named \"Osh\" in KG was registered since the row was checked (\(osh.id))"
-        ) {
-            _ = try await registry.harness.send(CommitImport(import: wholeID))
+        let harness = registry.harness
+        let register = Task {
+            try await harness.send(RegisterActor(actor: ActorFields(name: "OSH", kind: .city, country: "KG")))
         }
-        #expect(try await registry.harness.send(ListActors()).actors.map(\.fields.name) == ["Batken", "OSH"])
+        var renamed = naryn.fields
+        renamed.name = "Naryn city"
+        let rename = Task {
+            try await harness.send(UpdateActor(id: naryn.id, version: naryn.version, actor: renamed))
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(registry.harness.journal.headSeq == seqBefore, "nothing commits while the import holds the writer")
+        #expect(try await registry.harness.send(ListActors()).actors.map(\.fields.name) == ["Naryn"])
 
-        let summary = try await registry.harness.send(CommitImport(import: partialID))
-        #expect(summary.imported == 1)
-        #expect(summary.rejected == 2)
-        let actors = try await registry.harness.send(ListActors()).actors
-        #expect(actors.map(\.fields.name) == ["Batken", "OSH", "Talas"])
-        #expect(actors.first { $0.fields.name == "Batken" }?.id == naryn.id)
-        let events = try await registry.harness.journaled(after: seqBefore)
-        #expect(events.map(\.topic.rawValue) == ["registry.actor.registered", "registry.import.committed"])
-        #expect(events.first?.payload["actor"]?["fields"]?["name"] == .string("Talas"))
+        let summary = try await registry.harness.send(CommitImport(import: id))
+        #expect(summary.imported == 2)
+        await expectError(.conflict, containing: "an actor named \"OSH\" in KG exists already") {
+            _ = try await register.value
+        }
+        _ = try await rename.value
+        #expect(
+            try await registry.harness.send(ListActors()).actors.map(\.fields.name) == ["Naryn city", "Osh", "Talas"])
+        let topics = try await registry.harness.journaled(after: seqBefore).map(\.topic.rawValue)
+        #expect(
+            topics == [
+                "registry.actor.registered", "registry.actor.registered", "registry.import.committed",
+                "registry.actor.updated",
+            ])
+    }
+
+    /// Aborting rolls back what the import had written and frees the writer at once.
+    @Test func anAbortedImportKeepsNothing() async throws {
+        let registry = try await RegistryFixture()
+        let (_, id) = try await run(registry, rows: "Osh,city,KG,,,\n")
+        _ = try await registry.harness.send(AbortImport(import: id))
+        _ = try await registry.city("Talas", "KG")
+        #expect(try await registry.harness.send(ListActors()).actors.map(\.fields.name) == ["Talas"])
+        #expect(try await registry.harness.journaled(prefixes: ["registry.actor.registered"]).count == 1)
     }
 
     @Test func headersAreChecked() async throws {
@@ -226,5 +239,32 @@ import Testing
         #expect(summary.derived == 4)
         let joint = try await registry.harness.send(GetJointMembers(first: "ASPAC", second: "METROPOLIS"))
         #expect(joint.count == 2)
+    }
+
+    /// A membership the register refuses when it is written (the actor is a member already) fails the whole import
+    /// with its line; a partial import counts it as rejected and writes the others.
+    @Test func aMembershipRefusedAtWriteFailsTheImportUnlessPartial() async throws {
+        let registry = try await RegistryFixture()
+        _ = try await registry.network("ASPAC")
+        let jakarta = try await registry.city("Jakarta", "ID")
+        _ = try await registry.city("Bogor", "ID")
+        _ = try await registry.join(jakarta, "ASPAC")
+        let header = ["actor_name", "actor_country", "network", "role", "basis"]
+        let rows = "Bogor,ID,ASPAC,member,accession\nJakarta,ID,ASPAC,member,accession\n"
+        let seqBefore = registry.harness.journal.headSeq
+
+        let (progress, id) = try await run(registry, .memberships, header: header, rows: rows)
+        #expect(progress.accepted == 2, "both rows name a known actor and network")
+        await expectError(.conflict, containing: "nothing was imported: line 3: Jakarta already has a membership") {
+            _ = try await registry.harness.send(CommitImport(import: id))
+        }
+        #expect(registry.harness.journal.headSeq == seqBefore)
+        #expect(try await registry.harness.send(ListMemberships(network: "ASPAC")).memberships.count == 1)
+
+        let (_, partialID) = try await run(registry, .memberships, header: header, rows: rows, partial: true)
+        let summary = try await registry.harness.send(CommitImport(import: partialID))
+        #expect(summary.imported == 1)
+        #expect(summary.rejected == 1)
+        #expect(try await registry.harness.send(ListMemberships(network: "ASPAC")).memberships.count == 2)
     }
 }

@@ -2,12 +2,17 @@ import ConcordKit
 import Contracts
 import Foundation
 
-/// Imports being checked, held in memory until they are committed, aborted or left idle too long.
+/// Imports being checked and written.
 ///
-/// Nothing here is durable: an import is written in one transaction at commit, so a restart loses only
-/// imports that were never committed.
+/// An import that is not a dry run takes the register's writer (a ``WriteSession``) before its first piece is
+/// checked: each piece is written while the next one is checked, and nothing is seen until the commit. Holding
+/// the writer from before the first lookup also means no other write can register a namesake between a row's
+/// check and the commit. A restart, an abort, or a client that sends nothing for ``writerIdleTimeout`` rolls it
+/// all back.
 actor ImportStaging {
     static let idleTimeout: TimeInterval = 600
+    /// How long an import may hold the writer without sending its next piece.
+    static let writerIdleTimeout: Duration = .seconds(10)
     static let maximumOpen = 4
     static let maximumRows = 2_000_000
 
@@ -28,24 +33,44 @@ actor ImportStaging {
         var basis: MembershipBasis
     }
 
+    /// A checked piece, in file order.
+    enum Piece: Sendable {
+        case actors([StagedActor])
+        case memberships([StagedMembership])
+    }
+
     struct Open {
         var options: BeginImport
         /// Column name to position in a record.
         var columns: [String: Int]
-        var actors: [StagedActor] = []
-        var memberships: [StagedMembership] = []
+        var accepted = 0
         var rejected = 0
         /// Name keys with country (actors) or actor with network (memberships) seen so far, for duplicates.
         var seen: Set<String> = []
         var lastUsed: Date
+        /// The writer, held from the first piece of an import that writes until it commits or gives up.
+        var session: (any WriteSession)?
+        /// What the pieces written so far gave.
+        var written = ImportTally()
         var kind: ImportKind { options.kind }
-        var rows: Int { actors.count + memberships.count + rejected }
+        var rows: Int { accepted + rejected }
+        /// Whether the accepted rows are to be written: not a dry run, and no row rejected unless partial.
+        var writes: Bool { options.dryRun != true && (rejected == 0 || options.partial == true) }
     }
 
     private var imports: [String: Open] = [:]
+    private let store: any ModuleStore
 
-    func begin(_ command: BeginImport, now: Date) throws -> ImportOpened {
-        imports = imports.filter { now.timeIntervalSince($0.value.lastUsed) < Self.idleTimeout }
+    init(store: any ModuleStore) {
+        self.store = store
+    }
+
+    func begin(_ command: BeginImport, now: Date) async throws -> ImportOpened {
+        let idle = imports.filter { now.timeIntervalSince($0.value.lastUsed) >= Self.idleTimeout }
+        for (id, open) in idle {
+            imports[id] = nil
+            await open.session?.rollback()
+        }
         guard imports.count < Self.maximumOpen else {
             throw ConcordError.unavailable(
                 "\(imports.count) imports are open; commit or abort one, or wait \(Int(Self.idleTimeout)) s for "
@@ -81,16 +106,24 @@ actor ImportStaging {
         return ImportOpened(import: id, idleTimeoutSeconds: Int(Self.idleTimeout))
     }
 
-    /// Checks a piece of the file; `lookup` answers from the register what a row refers to.
+    /// Checks a piece of the file, and hands what it accepted to the writer; `lookup` answers from the register
+    /// what a row refers to.
     func stage(_ command: ImportRows, now: Date, lookup: any ImportLookup) async throws -> ImportProgress {
         guard var open = imports.removeValue(forKey: command.import) else {
             throw ConcordError.notFound(
                 "import: no open import \"\(command.import)\" (committed, aborted, or idle for more than "
                     + "\(Int(Self.idleTimeout)) s); begin again")
         }
+        // Whatever happens to this piece, an import that failed to write is gone; any other stays open.
+        var keep = true
         defer {
-            open.lastUsed = now
-            imports[command.import] = open
+            if keep {
+                open.lastUsed = now
+                imports[command.import] = open
+            }
+        }
+        if open.writes, open.session == nil {
+            open.session = try await store.beginSession(idleTimeout: Self.writerIdleTimeout)
         }
         let checked = try await Self.check(
             command.csv, firstLine: command.firstLine, columns: open.columns, options: open.options, lookup: lookup)
@@ -100,7 +133,8 @@ actor ImportStaging {
                 details: ["limit": .int(Int64(Self.maximumRows))])
         }
         var rejected: [RejectedRow] = []
-        var accepted = 0
+        var actors: [StagedActor] = []
+        var memberships: [StagedMembership] = []
         for (line, outcome) in checked {
             do {
                 switch outcome {
@@ -112,22 +146,44 @@ actor ImportStaging {
                         throw ConcordError.badRequest(
                             "name: \"\(staged.name)\" in \(staged.row.country) appears earlier in the file")
                     }
-                    open.actors.append(staged)
+                    actors.append(staged)
                 case .membership(let staged):
                     guard open.seen.insert(staged.actor + "\u{1F}" + staged.network).inserted else {
                         throw ConcordError.badRequest("actor: has a membership of this network earlier in the file")
                     }
-                    open.memberships.append(staged)
+                    memberships.append(staged)
                 }
-                accepted += 1
             } catch let error as ConcordError {
                 rejected.append(RejectedRow(line: line, reason: error.message))
-                open.rejected += 1
+            }
+        }
+        open.accepted += actors.count + memberships.count
+        open.rejected += rejected.count
+        if let session = open.session {
+            if !open.writes {
+                // A rejected row fails the whole file: give the writer back now, and go on checking for the report.
+                open.session = nil
+                await session.rollback()
+            } else if !actors.isEmpty || !memberships.isEmpty {
+                let piece: Piece = open.kind == .actors ? .actors(actors) : .memberships(memberships)
+                do {
+                    try await session.append(RegistryModule.write(piece, options: open.options, into: open.written))
+                } catch {
+                    keep = false
+                    throw Self.failure(error)
+                }
             }
         }
         return ImportProgress(
-            accepted: accepted, rejected: rejected, totalAccepted: open.actors.count + open.memberships.count,
+            accepted: actors.count + memberships.count, rejected: rejected, totalAccepted: open.accepted,
             totalRejected: open.rejected)
+    }
+
+    /// The error of an import whose write failed: nothing of it was kept.
+    nonisolated static func failure(_ error: any Error) -> ConcordError {
+        let cause = error as? ConcordError ?? ConcordError(.internal, "\(error)")
+        return ConcordError(
+            cause.code, "import: nothing was imported: \(cause.message); begin again", details: cause.details)
     }
 
     /// Takes the import out, for its commit.
@@ -138,10 +194,11 @@ actor ImportStaging {
         return open
     }
 
-    func abort(_ id: String) throws {
-        guard imports.removeValue(forKey: id) != nil else {
+    func abort(_ id: String) async throws {
+        guard let open = imports.removeValue(forKey: id) else {
             throw ConcordError.notFound("import: no open import \"\(id)\"")
         }
+        await open.session?.rollback()
     }
 
     /// What checking a row gave: a row to stage, or why not.

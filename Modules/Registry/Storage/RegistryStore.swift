@@ -167,36 +167,6 @@ struct RegistryStore {
             arguments: [nameKey, country])
     }
 
-    /// The rowid of the newest actor row, 0 when there is none; rows inserted after it get larger ones.
-    func lastActorRowID() throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM registry_actors") ?? 0
-    }
-
-    /// Actors whose row came after `rowID` and that share their name key and country with an actor whose row
-    /// was there before: the id of each, with the id of such an older one.
-    func actorsSharingANameWithOlderOnes(after rowID: Int64) throws -> [String: String] {
-        let rows = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT new.id, old.id FROM registry_actors AS new
-                JOIN registry_actors AS old
-                    ON old.name_key = new.name_key AND old.country = new.country AND old.rowid <= ?
-                WHERE new.rowid > ?
-                """,
-            arguments: [rowID, rowID])
-        var found: [String: String] = [:]
-        while let row = try rows.next() { found[row[0]] = row[1] }
-        return found
-    }
-
-    /// Deletes actor rows that were inserted in the current transaction and must not stay.
-    func deleteActors(_ ids: [String]) throws {
-        guard !ids.isEmpty else { return }
-        try db.execute(
-            sql: "DELETE FROM registry_actors WHERE id IN (SELECT value FROM json_each(?))",
-            arguments: [try json(ids)])
-    }
-
     /// Writes an actor.
     func save(_ actor: ActorRecord, inserting: Bool) throws {
         try save(ActorRow(actor), inserting: inserting)

@@ -23,7 +23,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         .package(
             url: "https://github.com/apple/swift-configuration",
             from: "1.4.0",
@@ -62,7 +61,6 @@ let package = Package(
             name: "Registry",
             dependencies: [
                 "ConcordKit", "Contracts", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "CSV", package: "CSV.swift"),
             ],
             path: "Modules/Registry",
             swiftSettings: swiftSettings

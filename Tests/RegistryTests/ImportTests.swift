@@ -193,6 +193,17 @@ import Testing
         #expect(try await registry.harness.journaled(prefixes: ["registry.actor.registered"]).count == 1)
     }
 
+    @Test func aRecordThatIsNotCSVIsRejectedWithItsLine() async throws {
+        let registry = try await RegistryFixture()
+        let (progress, _) = try await run(registry, rows: "Osh,city,KG,,,\n\"Talas\" town,city,KG,,,\n", partial: true)
+        #expect(progress.accepted == 1)
+        #expect(
+            progress.rejected == [
+                RejectedRow(
+                    line: 3, reason: "csv: field 1: expected a comma or the end of the line after its closing quote")
+            ])
+    }
+
     @Test func headersAreChecked() async throws {
         let registry = try await RegistryFixture()
         await expectError(.badRequest, containing: "header: unknown column \"mayor\" (column 4)") {

@@ -221,7 +221,7 @@ actor ImportStaging {
         return try await withThrowingTaskGroup(of: (Int, [(line: Int, checked: Checked)]).self) { group in
             for (index, part) in parts.enumerated() {
                 group.addTask {
-                    let records = try CSVRecords.read(String(part.text), firstLine: part.line)
+                    let records = CSVRecords.read(part.text, firstLine: part.line)
                     let checked = try await check(piece: records, columns: columns, options: options, lookup: lookup)
                     return (index, Array(zip(records.map(\.line), checked)))
                 }
@@ -233,7 +233,7 @@ actor ImportStaging {
     }
 
     private nonisolated static func check(
-        piece records: [(line: Int, fields: [String])], columns: [String: Int], options: BeginImport,
+        piece records: [CSVRecords.Record], columns: [String: Int], options: BeginImport,
         lookup: any ImportLookup
     ) async throws -> [Checked] {
         let rows = records.map { RowReader(fields: $0.fields, columns: columns) }
@@ -242,6 +242,7 @@ actor ImportStaging {
         return zip(zip(records, rows), resolutions).map { (pair, resolved) in
             let (record, row) = pair
             do {
+                if let problem = record.problem { throw ConcordError.badRequest("csv: \(problem)") }
                 guard record.fields.count == columns.count else {
                     throw ConcordError.badRequest(
                         "expected \(columns.count) fields as in the header, got \(record.fields.count)")

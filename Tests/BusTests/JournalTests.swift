@@ -69,6 +69,15 @@ import Testing
         #expect(mode == "wal")
     }
 
+    /// A new database gets the journal's page size; SQLite's default would leave bulk writes a fifth slower.
+    @Test func aNewDatabaseUsesTheJournalsPageSize() async throws {
+        let harness = try await TestHarness(modules: [LedgerModule()])
+        defer { Task { await harness.close() } }
+        let size = try await harness.journal.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") }
+        #expect(size == Journal.pageSize)
+        #expect(Journal.pageSize == 16_384)
+    }
+
     /// The journal binds each field itself: what replay reads back must be the envelope subscribers got.
     @Test func journaledEventsReadBackAsTheyWereDelivered() async throws {
         let harness = try await TestHarness(modules: [LedgerModule()])

@@ -72,6 +72,10 @@ public final class Journal: Sendable {
         }
     }
 
+    /// The page size of a new database: rows here are documents of half a kilobyte and more (events, registry
+    /// entities), and bulk writes of them go a fifth faster with 16 KiB pages than with SQLite's 4 KiB.
+    static let pageSize = 16_384
+
     /// The schema version of the bus's own tables this build writes.
     static let schemaVersion = 1
 
@@ -106,6 +110,8 @@ public final class Journal: Sendable {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             if !db.configuration.readonly {
+                // Takes effect only while the file is new (before WAL is on and the first table is made).
+                try db.execute(sql: "PRAGMA page_size = \(Self.pageSize)")
                 // The writer checkpoints after it has answered (see checkpointIfDue), not inside a commit.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
                 try db.execute(sql: "PRAGMA cache_size = -32768")

@@ -19,7 +19,7 @@ public enum JSONStreamEncoder {
         /// many small writes of an encoding skip the class's dynamic exclusivity checks (a quarter of the
         /// time otherwise); the writer owns it and no reference to it outlives the encoding.
         struct State {
-            var bytes: [UInt8] = []
+            var output = JSONBytes()
             /// Open containers, outermost first: whether each is an object, and whether it has an element yet.
             var open: [(isObject: Bool, hasElements: Bool)] = []
             /// The depth at which the next container is opened.
@@ -28,15 +28,12 @@ public enum JSONStreamEncoder {
 
         let state: UnsafeMutablePointer<State>
 
-        static let hexDigits = Array("0123456789abcdef".utf8)
-
         var codingPath: [any CodingKey] { [] }
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 
         init() {
             state = .allocate(capacity: 1)
             state.initialize(to: State())
-            state.pointee.bytes.reserveCapacity(512)
         }
 
         deinit {
@@ -44,7 +41,7 @@ public enum JSONStreamEncoder {
             state.deallocate()
         }
 
-        var bytes: [UInt8] { state.pointee.bytes }
+        var bytes: [UInt8] { state.pointee.output.bytes }
 
         func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
             let level = openContainer(isObject: true)
@@ -61,14 +58,14 @@ public enum JSONStreamEncoder {
 
         private func openContainer(isObject: Bool) -> Int {
             closeContainers(deeperThan: state.pointee.depth)
-            state.pointee.bytes.append(isObject ? UInt8(ascii: "{") : UInt8(ascii: "["))
+            state.pointee.output.bytes.append(isObject ? UInt8(ascii: "{") : UInt8(ascii: "["))
             state.pointee.open.append((isObject, false))
             return state.pointee.open.count
         }
 
         func closeContainers(deeperThan level: Int) {
             while state.pointee.open.count > level {
-                state.pointee.bytes.append(
+                state.pointee.output.bytes.append(
                     state.pointee.open.removeLast().isObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
             }
         }
@@ -77,7 +74,7 @@ public enum JSONStreamEncoder {
         func beginElement(at level: Int) {
             closeContainers(deeperThan: level)
             if state.pointee.open[level - 1].hasElements {
-                state.pointee.bytes.append(UInt8(ascii: ","))
+                state.pointee.output.bytes.append(UInt8(ascii: ","))
             } else {
                 state.pointee.open[level - 1].hasElements = true
             }
@@ -94,84 +91,22 @@ public enum JSONStreamEncoder {
             } else if T.self == URL.self {
                 writeString((value as! URL).absoluteString)
             } else if T.self == Decimal.self {
-                state.pointee.bytes.append(contentsOf: (value as! Decimal).description.utf8)
+                state.pointee.output.bytes.append(contentsOf: (value as! Decimal).description.utf8)
             } else {
                 let saved = state.pointee.depth
                 state.pointee.depth = level
-                let mark = state.pointee.bytes.count
+                let mark = state.pointee.output.bytes.count
                 try value.encode(to: self)
                 state.pointee.depth = saved
-                if state.pointee.bytes.count == mark { state.pointee.bytes.append(contentsOf: "{}".utf8) }
+                if state.pointee.output.bytes.count == mark { state.pointee.output.bytes.append(contentsOf: "{}".utf8) }
             }
         }
 
-        func writeString(_ string: String) {
-            state.pointee.bytes.append(UInt8(ascii: "\""))
-            var string = string
-            string.withUTF8 { utf8 in
-                var start = 0
-                for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-                    state.pointee.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
-                    switch byte {
-                    case 0x22: state.pointee.bytes.append(contentsOf: #"\""#.utf8)
-                    case 0x5C: state.pointee.bytes.append(contentsOf: #"\\"#.utf8)
-                    case 0x0A: state.pointee.bytes.append(contentsOf: #"\n"#.utf8)
-                    case 0x0D: state.pointee.bytes.append(contentsOf: #"\r"#.utf8)
-                    case 0x09: state.pointee.bytes.append(contentsOf: #"\t"#.utf8)
-                    case 0x08: state.pointee.bytes.append(contentsOf: #"\b"#.utf8)
-                    case 0x0C: state.pointee.bytes.append(contentsOf: #"\f"#.utf8)
-                    default:
-                        state.pointee.bytes.append(contentsOf: #"\u00"#.utf8)
-                        state.pointee.bytes.append(Self.hexDigits[Int(byte >> 4)])
-                        state.pointee.bytes.append(Self.hexDigits[Int(byte & 0xF)])
-                    }
-                    start = index + 1
-                }
-                state.pointee.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
-            }
-            state.pointee.bytes.append(UInt8(ascii: "\""))
-        }
+        func writeString(_ string: String) { state.pointee.output.string(string) }
 
-        func writeDouble(_ value: Double) throws {
-            guard value.isFinite else {
-                throw EncodingError.invalidValue(
-                    value, EncodingError.Context(codingPath: [], debugDescription: "JSON has no \(value)"))
-            }
-            // Integral values print without ".0", as JSONEncoder does.
-            if value.rounded() == value, abs(value) < 1e15 {
-                writeDecimal(Int64(value).magnitude, negative: value < 0)
-            } else {
-                state.pointee.bytes.append(contentsOf: value.description.utf8)
-            }
-        }
+        func writeDouble(_ value: Double) throws { try state.pointee.output.double(value) }
 
-        func writeInteger(_ value: some BinaryInteger) {
-            if let value = Int64(exactly: value) {
-                writeDecimal(value.magnitude, negative: value < 0)
-            } else if let value = UInt64(exactly: value) {
-                writeDecimal(value, negative: false)
-            } else {
-                state.pointee.bytes.append(contentsOf: String(value).utf8)
-            }
-        }
-
-        /// Writes the digits straight into the bytes: `String(_:)` on an integer formats through a generic
-        /// radix conversion that was most of the cost of encoding a small event.
-        func writeDecimal(_ magnitude: UInt64, negative: Bool) {
-            // 20 digits hold UInt64.max; they are produced from the last.
-            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-            var count = 0
-            var rest = magnitude
-            withUnsafeMutableBytes(of: &digits) { buffer in
-                repeat {
-                    count += 1
-                    buffer[24 - count] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
-                    rest /= 10
-                } while rest != 0
-                if negative { state.pointee.bytes.append(UInt8(ascii: "-")) }
-                state.pointee.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
-            }
-        }
+        func writeInteger(_ value: some BinaryInteger) { state.pointee.output.integer(value) }
     }
 
     struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
@@ -182,16 +117,16 @@ public enum JSONStreamEncoder {
         private func key(_ key: Key) {
             writer.beginElement(at: level)
             writer.writeString(key.stringValue)
-            writer.state.pointee.bytes.append(UInt8(ascii: ":"))
+            writer.state.pointee.output.bytes.append(UInt8(ascii: ":"))
         }
 
         mutating func encodeNil(forKey key: Key) throws {
             self.key(key)
-            writer.state.pointee.bytes.append(contentsOf: "null".utf8)
+            writer.state.pointee.output.bytes.append(contentsOf: "null".utf8)
         }
         mutating func encode(_ value: Bool, forKey key: Key) throws {
             self.key(key)
-            writer.state.pointee.bytes.append(contentsOf: (value ? "true" : "false").utf8)
+            writer.state.pointee.output.bytes.append(contentsOf: (value ? "true" : "false").utf8)
         }
         mutating func encode(_ value: String, forKey key: Key) throws {
             self.key(key)
@@ -259,11 +194,11 @@ public enum JSONStreamEncoder {
 
         mutating func encodeNil() throws {
             element()
-            writer.state.pointee.bytes.append(contentsOf: "null".utf8)
+            writer.state.pointee.output.bytes.append(contentsOf: "null".utf8)
         }
         mutating func encode(_ value: Bool) throws {
             element()
-            writer.state.pointee.bytes.append(contentsOf: (value ? "true" : "false").utf8)
+            writer.state.pointee.output.bytes.append(contentsOf: (value ? "true" : "false").utf8)
         }
         mutating func encode(_ value: String) throws {
             element()
@@ -309,9 +244,9 @@ public enum JSONStreamEncoder {
         let level: Int
         var codingPath: [any CodingKey] { [] }
 
-        mutating func encodeNil() throws { writer.state.pointee.bytes.append(contentsOf: "null".utf8) }
+        mutating func encodeNil() throws { writer.state.pointee.output.bytes.append(contentsOf: "null".utf8) }
         mutating func encode(_ value: Bool) throws {
-            writer.state.pointee.bytes.append(contentsOf: (value ? "true" : "false").utf8)
+            writer.state.pointee.output.bytes.append(contentsOf: (value ? "true" : "false").utf8)
         }
         mutating func encode(_ value: String) throws { writer.writeString(value) }
         mutating func encode(_ value: Double) throws { try writer.writeDouble(value) }

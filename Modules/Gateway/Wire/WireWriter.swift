@@ -23,53 +23,16 @@ public struct WireWriter {
     }
 
     public mutating func number(_ value: UInt64) {
-        if value == 0 {
-            bytes.append(UInt8(ascii: "0"))
-            return
-        }
-        var digits: [UInt8] = []
-        var rest = value
-        while rest > 0 {
-            digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
-            rest /= 10
-        }
-        bytes.append(contentsOf: digits.reversed())
+        JSONBytes.append(decimal: value, negative: false, to: &bytes)
     }
 
     public mutating func number(_ value: Int64) {
-        if value < 0 {
-            bytes.append(UInt8(ascii: "-"))
-            number(value.magnitude)
-        } else {
-            number(UInt64(value))
-        }
+        JSONBytes.append(decimal: value.magnitude, negative: value < 0, to: &bytes)
     }
 
     /// A JSON string, escaped as RFC 8259 requires.
     public mutating func string(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { utf8 in
-            if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-                bytes.append(contentsOf: utf8)
-                return
-            }
-            for byte in utf8 {
-                switch byte {
-                case UInt8(ascii: "\""): raw("\\\"")
-                case UInt8(ascii: "\\"): raw("\\\\")
-                case 0x0A: raw("\\n")
-                case 0x0D: raw("\\r")
-                case 0x09: raw("\\t")
-                case 0..<0x20:
-                    raw("\\u00")
-                    bytes.append(Self.hexDigit(byte >> 4))
-                    bytes.append(Self.hexDigit(byte & 0x0F))
-                default: bytes.append(byte)
-                }
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        JSONBytes.append(string: text, to: &bytes)
     }
 
     public mutating func value(_ value: JSONValue) {

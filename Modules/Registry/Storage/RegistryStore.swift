@@ -93,12 +93,11 @@ struct ActorRow: Sendable {
         sizeClass = actor.sizeClass?.rawValue
         search = names.joined(separator: "\n").lowercased()
         version = actor.version
-        let doc = try JSONStreamEncoder.encode(actor)
-        var event = Data(capacity: Self.eventPrefix.count + doc.count + 1)
-        event.append(contentsOf: Self.eventPrefix)
-        event.append(doc)
-        event.append(UInt8(ascii: "}"))
-        registeredEvent = event
+        var event = JSONBytes(capacity: 640)
+        event.raw(Self.eventPrefix)
+        try ActorDocument.write(actor, into: &event)
+        event.raw("}")
+        registeredEvent = Data(event.bytes)
     }
 
     /// The record's JSON, as the `doc` column stores it: a slice of the event's bytes.

@@ -1,0 +1,68 @@
+import ConcordKit
+import Contracts
+import Foundation
+import Testing
+
+@testable import Registry
+
+/// The hand-written actor document against what `Codable` writes for the same record.
+@Suite struct ActorDocumentTests {
+    static func handWritten(_ actor: ActorRecord) throws -> String {
+        var out = JSONBytes()
+        try ActorDocument.write(actor, into: &out)
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
+
+    static func encoded(_ actor: ActorRecord) throws -> String {
+        String(decoding: try JSONStreamEncoder.encode(actor), as: UTF8.self)
+    }
+
+    static let full = ActorRecord(
+        id: "01a2061d-107f-7144-940d-fc333e317d73",
+        fields: ActorFields(
+            name: "Thành phố \"Huế\"\\ \n\t\u{1}", otherNames: ["en": "Hue", "fr": "Hué", "ru": "Хюэ"], kind: .city,
+            country: "VN", population: Int64.max, populationYear: 2024, capital: .state, timeZone: "Asia/Ho_Chi_Minh",
+            coordinates: Coordinates(latitude: -16.4637, longitude: 107.0), languages: ["vi", "en"],
+            focalPoints: [
+                FocalPoint(name: "Nguyễn", title: "Director", email: "a@hue.example", phone: "+84 1", language: "vi"),
+                FocalPoint(name: "Lê"),
+            ]),
+        region: "035", regionName: "South-eastern Asia", version: 12)
+
+    @Test(arguments: [
+        full,
+        ActorRecord(
+            id: "x", fields: ActorFields(name: "Osh", kind: .localGovernment, country: "KG"), region: "143",
+            regionName: "Central Asia", version: 1),
+        ActorRecord(
+            id: "y",
+            fields: ActorFields(
+                name: "", otherNames: [:], kind: .academia, country: "KZ", population: 0,
+                coordinates:
+                    Coordinates(latitude: 0.1, longitude: -180), languages: [], focalPoints: []),
+            region: "143", regionName: "", version: 0),
+    ])
+    func writesWhatCodableWrites(_ actor: ActorRecord) throws {
+        #expect(try Self.handWritten(actor) == Self.encoded(actor))
+        let decoded = try ConcordJSON.decoder().decode(ActorRecord.self, from: Data(try Self.handWritten(actor).utf8))
+        #expect(decoded == actor)
+    }
+
+    /// A property added to the record must be written here too: this counts them.
+    @Test func everyPropertyOfTheRecordIsWritten() {
+        let full = Self.full
+        #expect(
+            Mirror(reflecting: full).children.count == 6,
+            "ActorRecord: id, fields, region, region_name, size_class, version")
+        #expect(Mirror(reflecting: full.fields).children.count == 11, "ActorFields")
+        #expect(Mirror(reflecting: full.fields.focalPoints![0]).children.count == 5, "FocalPoint")
+        #expect(Mirror(reflecting: full.fields.coordinates!).children.count == 2, "Coordinates")
+    }
+
+    @Test func theRegisteredEventWrapsTheDocument() throws {
+        let row = try ActorRow(Self.full)
+        let event = try ConcordJSON.decoder().decode(ActorRegistered.self, from: row.registeredEvent)
+        #expect(event.actor == Self.full)
+        #expect(row.doc == (try Self.encoded(Self.full)))
+    }
+}

@@ -78,20 +78,30 @@ struct Import: ParsableCommand {
                     ]))
             guard let id = opened["import"] as? String else { throw ToolError("the daemon opened no import") }
 
+            // An import that writes takes the register's writer with its first piece: that piece waits while
+            // another import holds it, and the commit writes for a while. Wait for those longer than for a command.
+            options.timeout = max(options.timeout, .seconds(600))
+            let writing = try CommandClient(options: options)
             let progress = ProgressBar(total: total)
             var rejected: [(line: Int, reason: String)] = []
             var sent = 0
-            for piece in pieces {
-                let reply = try result(
-                    client.call(
-                        "registry.import.rows",
-                        encoding: RowsArguments(import: id, firstLine: piece.firstLine, csv: piece.csv)
-                    ))
-                for row in reply["rejected"] as? [[String: Any]] ?? [] {
-                    rejected.append((row["line"] as? Int ?? 0, row["reason"] as? String ?? "rejected"))
+            do {
+                for piece in pieces {
+                    let reply = try result(
+                        writing.call(
+                            "registry.import.rows",
+                            encoding: RowsArguments(import: id, firstLine: piece.firstLine, csv: piece.csv)
+                        ))
+                    for row in reply["rejected"] as? [[String: Any]] ?? [] {
+                        rejected.append((row["line"] as? Int ?? 0, row["reason"] as? String ?? "rejected"))
+                    }
+                    sent += piece.records
+                    progress.show(done: sent, rejected: rejected.count)
                 }
-                sent += piece.records
-                progress.show(done: sent, rejected: rejected.count)
+            } catch {
+                // Give the writer back now rather than when the daemon finds the import idle.
+                _ = try? client.call("registry.import.abort", args: ["import": id])
+                throw error
             }
             progress.finish()
             for row in rejected {
@@ -106,10 +116,7 @@ struct Import: ParsableCommand {
                         + "(fix them, or use --partial to import the \(total - rejected.count) valid rows)",
                     exitCode: 65)
             }
-            // Writing a large file takes a while; wait for it longer than for a command.
-            options.timeout = max(options.timeout, .seconds(600))
-            let commit = try CommandClient(options: options)
-            let summary = try result(commit.call("registry.import.commit", args: ["import": id]))
+            let summary = try result(writing.call("registry.import.commit", args: ["import": id]))
             if json {
                 try printJSON(summary, pretty: false)
             } else {

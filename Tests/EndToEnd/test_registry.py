@@ -1,5 +1,7 @@
 """The registry through CWP/1: the Metropolis / UCLG ASPAC joint membership (seed 003) and the register's errors."""
 
+import json
+
 from conftest import call, next_event, req, subscribe
 
 
@@ -83,3 +85,28 @@ def test_the_registry_is_in_the_catalog(daemon, zctx):
     for name in ["registry.actor.register", "registry.membership.add", "registry.rule.define",
                  "registry.membership.started"]:
         assert name in text
+
+
+def test_a_write_during_an_import_waits_for_it_and_then_sees_its_rows(daemon, zctx):
+    """An import holds the register's writer from its first piece to its commit; other writes wait their turn
+    (reads do not), so a namesake sent meanwhile is refused once the import's rows are in."""
+    importer = req(zctx, daemon.commands)
+    opened = ok(call(importer, "registry.import.begin",
+                     {"kind": "actors", "header": ["name", "kind", "country"]}))
+    progress = ok(call(importer, "registry.import.rows",
+                       {"import": opened["import"], "first_line": 2, "csv": "Osh,city,KG\nTalas,city,KG\n"}))
+    assert progress["accepted"] == 2
+
+    other = req(zctx, daemon.commands)
+    other.send(json.dumps({"id": "r-1", "command": "registry.actor.register",
+                           "args": {"actor": {"name": "OSH", "kind": "city", "country": "KG"}}}).encode())
+    assert other.poll(300) == 0, "the write waits while the import holds the writer"
+    reader = req(zctx, daemon.commands)
+    assert ok(call(reader, "registry.actor.list", {}))["actors"] == [], "reads go on, without the import's rows"
+
+    summary = ok(call(importer, "registry.import.commit", {"import": opened["import"]}))
+    assert summary["imported"] == 2
+    message = error(json.loads(other.recv()), "conflict")
+    assert 'an actor named "OSH" in KG exists already' in message
+    names = [actor["fields"]["name"] for actor in ok(call(reader, "registry.actor.list", {}))["actors"]]
+    assert names == ["Osh", "Talas"]

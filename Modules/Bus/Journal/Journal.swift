@@ -350,7 +350,11 @@ public final class Journal: Sendable {
     /// Runs a session: opens its transaction, writes its steps as they come, and commits at its commit step or
     /// rolls back when it ends otherwise. Returns the event payload bytes committed.
     private func run(_ session: JournalSession, opened: Promise<any WriteSession>) async -> Int {
-        guard !closing.load(ordering: .relaxed) else {
+        // Made known before `closing` is read: `close` sets `closing` before it ends the active session, so one of
+        // the two sees the other and a closing journal never waits out a session's idle timeout.
+        active.withLock { $0 = session }
+        defer { active.withLock { $0 = nil } }
+        guard !closing.load(ordering: .sequentiallyConsistent) else {
             opened.fulfill(.failure(ConcordError.unavailable("the journal is closing and takes no more writes")))
             return 0
         }
@@ -360,8 +364,6 @@ public final class Journal: Sendable {
             opened.fulfill(.failure(error))
             return 0
         }
-        active.withLock { $0 = session }
-        defer { active.withLock { $0 = nil } }
         opened.fulfill(.success(session))
         var written = CommitOutcome(lastSeq: headSeq)
         while let step = await session.next() {
@@ -549,7 +551,7 @@ public final class Journal: Sendable {
 
     /// Takes no more writes, commits what is queued, and closes the database.
     public func close() async {
-        closing.store(true, ordering: .relaxed)
+        closing.store(true, ordering: .sequentiallyConsistent)
         jobs.close()
         // A session waiting for its client would keep the writer until its idle timeout.
         active.withLock { $0 }?

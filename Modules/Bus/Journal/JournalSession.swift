@@ -44,16 +44,15 @@ final class JournalSession: WriteSession {
         // Steps answer no one: a failure ends the session, and the commit reports it.
         let job = journal.makeJob(module: module, keepingIdempotency: false, body: body)
         while true {
-            enum Outcome { case queued(CheckedContinuation<Step?, Never>?), full, ended(any Error) }
-            let outcome = state.withLock { state -> Outcome in
-                if let ended = state.ended { return .ended(ended) }
-                guard state.steps.count < Self.room else { return .full }
-                state.steps.append(.write(job))
-                return .queued(Self.takeWriter(&state))
+            enum Outcome { case queued, full, ended(any Error) }
+            let (outcome, writer) = state.withLock { state -> (Outcome, CheckedContinuation<Step?, Never>?) in
+                if let ended = state.ended { return (.ended(ended), nil) }
+                guard state.steps.count < Self.room else { return (.full, nil) }
+                return (.queued, Self.queue(.write(job), &state))
             }
             switch outcome {
-            case .queued(let writer):
-                writer?.resume(returning: Self.nextStep(of: self))
+            case .queued:
+                writer?.resume(returning: .write(job))
                 return
             case .ended(let error):
                 throw error
@@ -76,13 +75,12 @@ final class JournalSession: WriteSession {
             job.continuation = continuation
             let (ended, writer) = state.withLock { state -> ((any Error)?, CheckedContinuation<Step?, Never>?) in
                 if let ended = state.ended { return (ended, nil) }
-                state.steps.append(.commit(job))
-                return (nil, Self.takeWriter(&state))
+                return (nil, Self.queue(.commit(job), &state))
             }
             if let ended {
                 job.finish(ended)
             } else {
-                writer?.resume(returning: Self.nextStep(of: self))
+                writer?.resume(returning: .commit(job))
             }
         }
     }
@@ -97,9 +95,14 @@ final class JournalSession: WriteSession {
     /// the timeout or a failure.
     func next() async -> Step? {
         await withCheckedContinuation { (continuation: CheckedContinuation<Step?, Never>) in
-            enum Ready { case step(Step?), waiting }
+            enum Ready { case step(Step?, [CheckedContinuation<Void, Never>]), waiting }
             let ready = state.withLock { state -> Ready in
-                if state.ended != nil || !state.steps.isEmpty { return .step(Self.dequeue(&state)) }
+                if state.ended != nil { return .step(nil, []) }
+                if !state.steps.isEmpty {
+                    // Room for one more: the appenders waiting for it try again.
+                    defer { state.appenders.removeAll() }
+                    return .step(state.steps.removeFirst(), state.appenders)
+                }
                 state.writer = continuation
                 let timeout = idleTimeout
                 state.idleTimer = Task { [weak self] in
@@ -111,7 +114,9 @@ final class JournalSession: WriteSession {
                 }
                 return .waiting
             }
-            if case .step(let step) = ready { continuation.resume(returning: step) }
+            guard case .step(let step, let appenders) = ready else { return }
+            for appender in appenders { appender.resume() }
+            continuation.resume(returning: step)
         }
     }
 
@@ -135,25 +140,15 @@ final class JournalSession: WriteSession {
         for case .commit(let job) in steps { job.finish(error) }
     }
 
-    private static func takeWriter(_ state: inout State) -> CheckedContinuation<Step?, Never>? {
-        guard let writer = state.writer.take() else { return nil }
+    /// Queues `step`, or, when the writer is waiting (so nothing else is queued), returns the writer for the caller
+    /// to hand it the step directly.
+    private static func queue(_ step: Step, _ state: inout State) -> CheckedContinuation<Step?, Never>? {
+        guard let writer = state.writer.take() else {
+            state.steps.append(step)
+            return nil
+        }
         state.idleTimer?.cancel()
         state.idleTimer = nil
         return writer
-    }
-
-    /// Hands the writer that was just woken its step: taken under the lock again, since an `end` may have come
-    /// in between.
-    private static func nextStep(of session: JournalSession) -> Step? {
-        session.state.withLock { state in dequeue(&state) }
-    }
-
-    private static func dequeue(_ state: inout State) -> Step? {
-        guard state.ended == nil, !state.steps.isEmpty else { return nil }
-        let step = state.steps.removeFirst()
-        let appenders = state.appenders
-        state.appenders.removeAll()
-        for appender in appenders { appender.resume() }
-        return step
     }
 }

@@ -27,89 +27,111 @@ enum CSVRecords {
 
     private static func read(_ bytes: UnsafeBufferPointer<UInt8>, firstLine: Int) -> [Record] {
         var records: [Record] = []
-        var line = firstLine
-        var index = 0
-        let end = bytes.count
+        var scanner = Scanner(bytes: bytes, line: firstLine)
         var fields: [String] = []
         var unescaped: [UInt8] = []
-        while index < end {
-            let recordLine = line
+        while !scanner.atEnd {
+            let recordLine = scanner.line
             // An empty line is no record.
-            if isNewline(bytes, at: index) {
-                index = skipNewline(bytes, at: index)
-                line += 1
+            if scanner.atNewline {
+                scanner.skipNewline()
                 continue
             }
             fields.removeAll(keepingCapacity: true)
             var problem: String?
-            var endOfRecord = false
-            while !endOfRecord {
-                if index < end, bytes[index] == quote {
-                    // Quoted: up to the closing quote; a doubled quote is one.
-                    let opened = line
+            repeat {
+                if scanner.next == quote {
+                    let opened = scanner.line
                     unescaped.removeAll(keepingCapacity: true)
-                    index += 1
-                    var start = index
-                    var closed = false
-                    while index < end {
-                        let byte = bytes[index]
-                        if byte == quote {
-                            unescaped.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
-                            if index + 1 < end, bytes[index + 1] == quote {
-                                unescaped.append(quote)
-                                index += 2
-                                start = index
-                                continue
-                            }
-                            index += 1
-                            closed = true
-                            break
-                        }
-                        if byte == lf { line += 1 }
-                        index += 1
-                    }
-                    if !closed {
-                        unescaped.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                    if !scanner.readQuoted(into: &unescaped) {
                         problem =
                             problem ?? "field \(fields.count + 1): the quote opened on line \(opened) is never closed"
                     }
                     fields.append(String(decoding: unescaped, as: UTF8.self))
-                    if index < end, bytes[index] != comma, !isNewline(bytes, at: index) {
+                    if !scanner.atFieldEnd {
                         problem =
                             problem
                             ?? "field \(fields.count): expected a comma or the end of the line after its closing quote"
                         // Read on to the end of the field, so the next one starts where it should.
-                        while index < end, bytes[index] != comma, !isNewline(bytes, at: index) { index += 1 }
+                        scanner.skipToFieldEnd()
                     }
                 } else {
-                    let start = index
-                    while index < end, bytes[index] != comma, !isNewline(bytes, at: index) { index += 1 }
-                    fields.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+                    let start = scanner.index
+                    scanner.skipToFieldEnd()
+                    fields.append(
+                        String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<scanner.index]), as: UTF8.self))
                 }
-                if index < end, bytes[index] == comma {
-                    index += 1
-                } else {
-                    endOfRecord = true
-                }
-            }
-            if index < end {
-                index = skipNewline(bytes, at: index)
-                line += 1
-            }
+            } while scanner.skipComma()
+            if !scanner.atEnd { scanner.skipNewline() }
             records.append(Record(line: recordLine, fields: fields, problem: problem))
         }
         return records
     }
 
-    /// Whether a line ends at `index`: LF, or CR followed by LF.
-    @inline(__always)
-    private static func isNewline(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
-        bytes[index] == lf || (bytes[index] == cr && index + 1 < bytes.count && bytes[index + 1] == lf)
-    }
+    /// A position in the bytes, with the line it is on.
+    private struct Scanner {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+        var line: Int
 
-    /// The index after the line ending at `index`.
-    private static func skipNewline(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Int {
-        bytes[index] == cr ? index + 2 : index + 1
+        init(bytes: UnsafeBufferPointer<UInt8>, line: Int) {
+            self.bytes = bytes
+            self.line = line
+        }
+
+        var atEnd: Bool { index == bytes.count }
+
+        /// The byte at the position; `nil` at the end.
+        var next: UInt8? { atEnd ? nil : bytes[index] }
+
+        /// Whether a line ends here: LF, or CR followed by LF.
+        var atNewline: Bool {
+            !atEnd && (bytes[index] == lf || (bytes[index] == cr && index + 1 < bytes.count && bytes[index + 1] == lf))
+        }
+
+        /// Whether a field ends here: a comma, a line end, or the end.
+        var atFieldEnd: Bool { atEnd || bytes[index] == comma || atNewline }
+
+        mutating func skipToFieldEnd() {
+            while !atFieldEnd { index += 1 }
+        }
+
+        /// Steps over a comma, if one is here.
+        mutating func skipComma() -> Bool {
+            guard next == comma else { return false }
+            index += 1
+            return true
+        }
+
+        mutating func skipNewline() {
+            index += bytes[index] == cr ? 2 : 1
+            line += 1
+        }
+
+        /// Reads a quoted field from its opening quote to just after its closing one, a doubled quote as one, into
+        /// `field`; `false` when the quote is never closed (`field` then holds the rest of the bytes).
+        mutating func readQuoted(into field: inout [UInt8]) -> Bool {
+            index += 1
+            var start = index
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == quote {
+                    field.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                    guard index + 1 < bytes.count, bytes[index + 1] == quote else {
+                        index += 1
+                        return true
+                    }
+                    field.append(quote)
+                    index += 2
+                    start = index
+                    continue
+                }
+                if byte == lf { line += 1 }
+                index += 1
+            }
+            field.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+            return false
+        }
     }
 
     /// `text` cut into at most `count` pieces of whole records, about equal in size, each with the line it

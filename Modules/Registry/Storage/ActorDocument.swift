@@ -10,38 +10,22 @@ import Contracts
 /// none, and fails when a type of the record gains a property this does not write.
 enum ActorDocument {
     static func write(_ actor: ActorRecord, into out: inout JSONBytes) throws {
-        out.raw("{\"id\":")
-        out.string(actor.id)
+        out.field("{\"id\":", actor.id)
         out.raw(",\"fields\":")
         try write(actor.fields, into: &out)
-        out.raw(",\"region\":")
-        out.string(actor.region)
-        out.raw(",\"version\":")
-        out.integer(actor.version)
-        out.raw(",\"region_name\":")
-        out.string(actor.regionName)
-        if let sizeClass = actor.sizeClass {
-            out.raw(",\"size_class\":")
-            out.string(sizeClass.rawValue)
-        }
+        out.field(",\"region\":", actor.region)
+        out.field(",\"version\":", actor.version)
+        out.field(",\"region_name\":", actor.regionName)
+        out.field(",\"size_class\":", actor.sizeClass?.rawValue)
         out.raw("}")
     }
 
     private static func write(_ fields: ActorFields, into out: inout JSONBytes) throws {
-        out.raw("{\"name\":")
-        out.string(fields.name)
-        out.raw(",\"kind\":")
-        out.string(fields.kind.rawValue)
-        out.raw(",\"country\":")
-        out.string(fields.country)
-        if let population = fields.population {
-            out.raw(",\"population\":")
-            out.integer(population)
-        }
-        if let capital = fields.capital {
-            out.raw(",\"capital\":")
-            out.string(capital.rawValue)
-        }
+        out.field("{\"name\":", fields.name)
+        out.field(",\"kind\":", fields.kind.rawValue)
+        out.field(",\"country\":", fields.country)
+        out.field(",\"population\":", fields.population)
+        out.field(",\"capital\":", fields.capital?.rawValue)
         if let coordinates = fields.coordinates {
             out.raw(",\"coordinates\":{\"latitude\":")
             try out.double(coordinates.latitude)
@@ -50,63 +34,60 @@ enum ActorDocument {
             out.raw("}")
         }
         if let languages = fields.languages {
-            out.raw(",\"languages\":[")
-            for (index, language) in languages.enumerated() {
-                if index > 0 { out.raw(",") }
-                out.string(language)
-            }
-            out.raw("]")
+            out.raw(",\"languages\":")
+            out.array(languages) { out, language in out.string(language) }
         }
         if let otherNames = fields.otherNames {
             out.raw(",\"other_names\":{")
-            var first = true
-            for (language, name) in otherNames {
-                if !first { out.raw(",") }
-                first = false
+            for (index, (language, name)) in otherNames.enumerated() {
+                if index > 0 { out.raw(",") }
                 out.string(language)
                 out.raw(":")
                 out.string(name)
             }
             out.raw("}")
         }
-        if let year = fields.populationYear {
-            out.raw(",\"population_year\":")
-            out.integer(year)
-        }
-        if let timeZone = fields.timeZone {
-            out.raw(",\"time_zone\":")
-            out.string(timeZone)
-        }
+        out.field(",\"population_year\":", fields.populationYear)
+        out.field(",\"time_zone\":", fields.timeZone)
         if let focalPoints = fields.focalPoints {
-            out.raw(",\"focal_points\":[")
-            for (index, point) in focalPoints.enumerated() {
-                if index > 0 { out.raw(",") }
-                write(point, into: &out)
+            out.raw(",\"focal_points\":")
+            out.array(focalPoints) { out, point in
+                out.field("{\"name\":", point.name)
+                out.field(",\"title\":", point.title)
+                out.field(",\"email\":", point.email)
+                out.field(",\"phone\":", point.phone)
+                out.field(",\"language\":", point.language)
+                out.raw("}")
             }
-            out.raw("]")
         }
         out.raw("}")
     }
+}
 
-    private static func write(_ point: FocalPoint, into out: inout JSONBytes) {
-        out.raw("{\"name\":")
-        out.string(point.name)
-        if let title = point.title {
-            out.raw(",\"title\":")
-            out.string(title)
+extension JSONBytes {
+    /// `key` (with the punctuation before it) and the string, or nothing when there is none.
+    fileprivate mutating func field(_ key: StaticString, _ value: String?) {
+        guard let value else { return }
+        raw(key)
+        string(value)
+    }
+
+    /// `key` (with the punctuation before it) and the integer, or nothing when there is none.
+    fileprivate mutating func field(_ key: StaticString, _ value: (some BinaryInteger)?) {
+        guard let value else { return }
+        raw(key)
+        integer(value)
+    }
+
+    /// A JSON array of `elements`, each written by `element`.
+    fileprivate mutating func array<Element>(
+        _ elements: [Element], _ element: (inout JSONBytes, Element) -> Void
+    ) {
+        raw("[")
+        for (index, item) in elements.enumerated() {
+            if index > 0 { raw(",") }
+            element(&self, item)
         }
-        if let email = point.email {
-            out.raw(",\"email\":")
-            out.string(email)
-        }
-        if let phone = point.phone {
-            out.raw(",\"phone\":")
-            out.string(phone)
-        }
-        if let language = point.language {
-            out.raw(",\"language\":")
-            out.string(language)
-        }
-        out.raw("}")
+        raw("]")
     }
 }

@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Already built for swift-service-lifecycle; ConcordKit's ordered JSON objects use OrderedDictionary.
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(
@@ -47,6 +49,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             path: "Modules/ConcordKit",
             swiftSettings: swiftSettings
@@ -63,6 +66,12 @@ let package = Package(
                 "ConcordKit", "Contracts", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Modules/Registry",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Ledger",
+            dependencies: ["ConcordKit", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Modules/Examples/Ledger",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -161,10 +170,16 @@ let package = Package(
                 "ConcordKit",
                 "ConcordTesting",
                 "Contracts",
+                "Ledger",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LedgerTests",
+            dependencies: ["Ledger", "ConcordKit", "ConcordTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -110,6 +110,7 @@ public enum Daemon {
             heartbeatInterval: configuration.heartbeatInterval,
             maxMessageSize: Int64(configuration.maxMessageBytes),
             eventsHighWaterMark: Int32(clamping: configuration.eventsHighWaterMark),
+            commandsHighWaterMark: Int32(clamping: configuration.repliesHighWaterMark),
             maxInFlightPerClient: configuration.commandsInFlight
         )
         let gateway: Gateway

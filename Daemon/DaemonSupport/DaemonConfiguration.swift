@@ -16,6 +16,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var allowlist: String?
     public var maxMessageBytes: Int
     public var eventsHighWaterMark: Int
+    public var repliesHighWaterMark: Int
     public var commandsInFlight: Int
     /// `modules.<name>.<key>` values, by module name and key.
     public var modules: [String: [String: String]]
@@ -76,6 +77,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
             allowlist: try value(.allowlist).nonEmpty,
             maxMessageBytes: Int(try value(.maxMessageBytes)) ?? 1 << 20,
             eventsHighWaterMark: Int(try value(.eventsHighWaterMark)) ?? 100_000,
+            repliesHighWaterMark: Int(try value(.repliesHighWaterMark)) ?? 1000,
             commandsInFlight: Int(try value(.commandsInFlight)) ?? 64,
             modules: moduleValues
         )

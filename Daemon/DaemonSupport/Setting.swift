@@ -104,6 +104,13 @@ struct Setting: Sendable {
         kind: .integer(1...10_000_000),
         help: "events queued per subscriber before drops (replay recovers them)"
     )
+    static let repliesHighWaterMark = Setting(
+        key: "limits.replies_send_hwm",
+        flag: nil,
+        defaultValue: "1000",
+        kind: .integer(1...10_000_000),
+        help: "replies queued for a client that does not read them before they are dropped and counted"
+    )
     static let commandsInFlight = Setting(
         key: "limits.commands_in_flight",
         flag: nil,
@@ -114,7 +121,8 @@ struct Setting: Sendable {
 
     static let all: [Setting] = [
         dataDirectory, logLevel, eventsEndpoint, commandsEndpoint, heartbeatInterval, maxWritesPerTransaction,
-        securityMode, serverSecretKeyFile, allowlist, maxMessageBytes, eventsHighWaterMark, commandsInFlight,
+        securityMode, serverSecretKeyFile, allowlist, maxMessageBytes, eventsHighWaterMark,
+        repliesHighWaterMark, commandsInFlight,
     ]
 
     /// Checks `value` and returns it in canonical form, or says what is wrong.

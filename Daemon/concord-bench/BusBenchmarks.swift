@@ -82,7 +82,7 @@ enum BusBenchmarks {
 
     static func requestReply() async throws -> Report {
         let bus = LocalMessageBus()
-        try bus.register(Echo.self, module: "bench") { query, _ in query.n }
+        try bus.register(Echo.self, module: "bench", execution: .inline) { query, _ in query.n }
         let requesters = 64
         let perRequester = 40_000
         func run(_ perRequester: Int) async throws -> Double {

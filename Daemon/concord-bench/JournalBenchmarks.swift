@@ -18,7 +18,7 @@ struct BenchLedger: Module {
     }
 
     var descriptor: ModuleDescriptor {
-        ModuleDescriptor(name: "benchledger", version: "1", commands: [WriteRow.self], publishes: [RowWritten.self])
+        ModuleDescriptor(name: "benchledger", version: "1", publishes: [RowWritten.self])
     }
 
     var migrations: [Migration] {
@@ -30,7 +30,7 @@ struct BenchLedger: Module {
     }
 
     func start(context: ModuleContext) async throws {
-        try context.handle(WriteRow.self) { command, _ in
+        try context.handle(WriteRow.self, runsOn: .inline) { command, _ in
             try await context.store.write { transaction in
                 try transaction.db.cachedStatement(sql: "INSERT INTO benchledger_rows(n) VALUES (?)")
                     .execute(arguments: [command.n])
@@ -44,9 +44,11 @@ struct BenchLedger: Module {
 
 enum JournalBenchmarks {
     /// Acknowledged durable commands per second from `senders` concurrent senders for `duration`.
-    static func durableCommands(maxWritesPerTransaction: Int, senders: Int, duration: Duration) async throws -> (
-        rate: Double, transactions: UInt64, commands: Int
-    ) {
+    ///
+    /// With `idempotent`, every command carries a key of its own, so each is looked up and its reply kept.
+    static func durableCommands(
+        maxWritesPerTransaction: Int, senders: Int, duration: Duration, idempotent: Bool = false
+    ) async throws -> (rate: Double, transactions: UInt64, commands: Int) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "concord-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -65,7 +67,8 @@ enum JournalBenchmarks {
                 group.addTask {
                     var count = 0
                     while ContinuousClock.now < deadline {
-                        _ = try await bus.send(BenchLedger.WriteRow(n: sender))
+                        let context = CommandContext(idempotencyKey: idempotent ? "bench-\(sender)-\(count)" : nil)
+                        _ = try await bus.send(BenchLedger.WriteRow(n: sender), context: context)
                         count += 1
                     }
                     return count
@@ -97,6 +100,28 @@ enum JournalBenchmarks {
                 "commands": Double(grouped.commands),
                 "writes_per_transaction": Double(grouped.commands) / Double(max(1, grouped.transactions)),
                 "baseline_commands": Double(single.commands),
+            ]
+        )
+    }
+
+    /// The same load with an idempotency key on every command, against the same load without keys (one commit per
+    /// command either way: the key and reply are written in the command's transaction).
+    static func durableIdempotent() async throws -> Report {
+        let plain = try await durableCommands(maxWritesPerTransaction: 1024, senders: 64, duration: .seconds(4))
+        let keyed = try await durableCommands(
+            maxWritesPerTransaction: 1024, senders: 64, duration: .seconds(4), idempotent: true)
+        return Report(
+            name: "journal.durable_commands_idempotent",
+            value: keyed.rate,
+            unit: "commands/s",
+            baseline: plain.rate,
+            ratio: keyed.rate / plain.rate,
+            target: "ratio >= 0.8 against journal.durable_commands",
+            extra: [
+                "senders": 64,
+                "commands": Double(keyed.commands),
+                "writes_per_transaction": Double(keyed.commands) / Double(max(1, keyed.transactions)),
+                "baseline_commands": Double(plain.commands),
             ]
         )
     }

@@ -8,6 +8,7 @@ let benchmarks: [(name: String, run: () async throws -> Report)] = [
     ("bus.fanout8", { await BusBenchmarks.fanOut() }),
     ("bus.request_reply", { try await BusBenchmarks.requestReply() }),
     ("journal.durable_commands", { try await JournalBenchmarks.durable() }),
+    ("journal.durable_commands_idempotent", { try await JournalBenchmarks.durableIdempotent() }),
     ("gateway.events_tcp", { try await GatewayBenchmarks.events() }),
     ("gateway.req_roundtrips", { try await GatewayBenchmarks.requests() }),
     ("gateway.dealer_pipelined", { try await GatewayBenchmarks.pipelined() }),

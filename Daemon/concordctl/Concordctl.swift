@@ -179,6 +179,10 @@ struct Status: ParsableCommand {
                         + "subscriptions \(gateway["event_subscriptions"] ?? 0)  commands \(gateway["commands_received"] ?? 0)  "
                         + "rejected \(gateway["commands_rejected"] ?? 0)  refused \(gateway["clients_refused"] ?? 0)"
                 )
+                lines.append(
+                    "  replies dropped \(gateway["replies_dropped"] ?? 0) "
+                        + "(high-water mark \(gateway["reply_high_water_mark"] ?? "?") per client)"
+                )
             }
             lines.append("  drops \(status["drops"] ?? 0)")
             print(lines.joined(separator: "\n"))

@@ -21,10 +21,7 @@ extension RegistryModule {
                 throw ConcordError.badRequest(
                     "first_line: expected 2 or more (line 1 is the header), got \(command.firstLine)")
             }
-            // Reading thousands of rows is work for the shared pool, not for the thread that called.
-            return try await withTaskExecutorPreference(globalConcurrentExecutor) {
-                try await staging.stage(command, now: clock.now(), lookup: lookup)
-            }
+            return try await staging.stage(command, now: clock.now(), lookup: lookup)
         }
 
         try context.handle(AbortImport.self) { command, _ in

@@ -14,18 +14,6 @@ public struct RegistryModule: Module {
         ModuleDescriptor(
             name: "registry",
             version: "0.1.0",
-            commands: [
-                RegisterActor.self, UpdateActor.self, GetActor.self, ListActors.self, CreateNetwork.self,
-                ListNetworks.self, AddMembership.self, EndMembership.self, ListMemberships.self, DefineRule.self,
-                GetJointMembers.self, GetHistory.self,
-                RecordDeclaration.self, UpdateDeclaration.self, GetDeclaration.self, ListDeclarations.self,
-                ApplyForAccession.self, ReviewAccession.self, DecideAccession.self, ListAccessions.self,
-                CreateWorkingGroup.self, SetWorkingGroupMember.self, ListWorkingGroups.self,
-                StartProject.self, UpdateProject.self, EndProject.self, ListProjects.self,
-                AdoptActionPlan.self, AddPlanAction.self, RecordProgress.self, GetActionPlan.self,
-                ListActionPlans.self, GetPlanChanges.self,
-                BeginImport.self, ImportRows.self, CommitImport.self, AbortImport.self,
-            ],
             publishes: [
                 ActorRegistered.self, ActorUpdated.self, NetworkCreated.self, MembershipStarted.self,
                 MembershipEnded.self, RuleDefined.self,
@@ -34,8 +22,7 @@ public struct RegistryModule: Module {
                 WorkingGroupCreated.self, WorkingGroupChanged.self,
                 ProjectStarted.self, ProjectUpdated.self, ProjectEnded.self, PilotProgrammeDue.self,
                 ActionPlanAdopted.self, PlanActionAdded.self, ProgressRecorded.self, ImportCommitted.self,
-            ],
-            subscribes: [PilotProgrammeDue.topic.rawValue]
+            ]
         )
     }
 

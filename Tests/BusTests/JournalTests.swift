@@ -2,22 +2,23 @@ import ConcordKit
 import ConcordTesting
 import Foundation
 import GRDB
+import Ledger
 import Testing
 
 @testable import Bus
 
 @Suite struct JournalTests {
-    typealias RecordEntry = LedgerModule.RecordEntry
+    typealias RecordEntry = TestLedger.RecordProbe
 
     @Test func aWriteThatThrowsLeavesNeitherRowsNorEventsAndOthersCommit() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         let good = Task { try await harness.send(RecordEntry(name: "kept", amount: 1)) }
         let bad = Task { try await harness.send(RecordEntry(name: "lost", amount: 2, failAfterWrite: true)) }
         _ = try await good.value
-        await #expect(throws: LedgerModule.Failure.self) { _ = try await bad.value }
+        await #expect(throws: TestLedger.Failure.self) { _ = try await bad.value }
 
-        #expect(try await harness.send(LedgerModule.CountEntries()) == 1)
+        #expect(try await harness.send(CountEntries()) == 1)
         let events = try await harness.journaled()
         #expect(events.count == 1)
         #expect(events.first?.payload["name"] == "kept")
@@ -25,7 +26,7 @@ import Testing
     }
 
     @Test func seqIsGaplessAndMonotonicAcrossRestarts() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         try await withThrowingTaskGroup { group in
             for index in 0..<50 {
@@ -39,7 +40,7 @@ import Testing
             }
             try await group.waitForAll()
         }
-        try await harness.restart(modules: [LedgerModule()])
+        try await harness.restart(modules: [TestLedger()])
         #expect(harness.journal.headSeq == 50)
         for index in 0..<20 { _ = try await harness.send(RecordEntry(name: "after\(index)", amount: index)) }
 
@@ -48,7 +49,7 @@ import Testing
     }
 
     @Test func eventsCarryTheCommandsIDAsCorrelation() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         _ = try await harness.send(RecordEntry(name: "a", amount: 1), requestID: "c-17")
         let event = try #require(try await harness.journaled().first)
@@ -59,7 +60,7 @@ import Testing
 
     /// GRDB sets `synchronous = NORMAL` when it turns WAL on; the writer must still sync every commit.
     @Test func theWriterSyncsEveryCommit() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         let writer = try await harness.journal.pool.write { db in
             try Int.fetchOne(db, sql: "PRAGMA synchronous")
@@ -71,7 +72,7 @@ import Testing
 
     /// A new database gets the journal's page size; SQLite's default would leave bulk writes a fifth slower.
     @Test func aNewDatabaseUsesTheJournalsPageSize() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         let size = try await harness.journal.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") }
         #expect(size == Journal.pageSize)
@@ -80,14 +81,14 @@ import Testing
 
     /// The journal binds each field itself: what replay reads back must be the envelope subscribers got.
     @Test func journaledEventsReadBackAsTheyWereDelivered() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         let subscription = harness.bus.subscribe(
-            to: LedgerModule.EntryRecorded.self, subscriber: "test", options: MailboxOptions())
+            to: EntryRecorded.self, subscriber: "test", options: MailboxOptions())
         _ = try await harness.send(RecordEntry(name: "Huế \"quoted\"", amount: 1), requestID: "r-1")
         _ = try await harness.send(RecordEntry(name: "", amount: 2, json: .valid))
-        var delivered: [Envelope<LedgerModule.EntryRecorded>] = []
-        var batch: [Envelope<LedgerModule.EntryRecorded>] = []
+        var delivered: [Envelope<EntryRecorded>] = []
+        var batch: [Envelope<EntryRecorded>] = []
         while delivered.count < 2, await subscription.mailbox.receive(into: &batch) { delivered += batch }
 
         let journaled = try await harness.journaled()
@@ -99,37 +100,42 @@ import Testing
             #expect(stored.source == sent.source)
             #expect(stored.correlationID == sent.correlationID)
             #expect(abs(stored.time.timeIntervalSince(sent.time)) < 0.000_001)
-            #expect(stored.payload == .object(["id": .int(sent.payload.id), "name": .string(sent.payload.name)]))
+            #expect(
+                stored.payload
+                    == .object([
+                        "id": .int(sent.payload.id), "name": .string(sent.payload.name),
+                        "amount": .int(Int64(sent.payload.amount)),
+                    ]))
         }
         #expect(journaled.map(\.correlationID) == ["r-1", nil])
     }
 
     @Test func eventsReachSubscribersOnlyAfterCommitAndInSeqOrder() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         let subscription = harness.bus.subscribe(
-            to: LedgerModule.EntryRecorded.self,
+            to: EntryRecorded.self,
             subscriber: "test",
             options: MailboxOptions()
         )
         for index in 0..<20 { _ = try await harness.send(RecordEntry(name: "e\(index)", amount: index)) }
         _ = try? await harness.send(RecordEntry(name: "rolled back", amount: 0, failAfterWrite: true))
-        var received: [Envelope<LedgerModule.EntryRecorded>] = []
-        var batch: [Envelope<LedgerModule.EntryRecorded>] = []
+        var received: [Envelope<EntryRecorded>] = []
+        var batch: [Envelope<EntryRecorded>] = []
         while received.count < 20, await subscription.mailbox.receive(into: &batch) { received += batch }
         #expect(received.compactMap(\.seq) == Array(1...20))
         #expect(!received.contains { $0.payload.name == "rolled back" })
     }
 
     @Test func eventsEmittedAsJSONAreJournaledAsGivenAndDecodedForTypedSubscribers() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         let subscription = harness.bus.subscribe(
-            to: LedgerModule.EntryRecorded.self, subscriber: "test", options: MailboxOptions())
+            to: EntryRecorded.self, subscriber: "test", options: MailboxOptions())
         _ = try await harness.send(RecordEntry(name: "typed", amount: 1))
         _ = try await harness.send(RecordEntry(name: "as json", amount: 2, json: .valid))
-        var received: [Envelope<LedgerModule.EntryRecorded>] = []
-        var batch: [Envelope<LedgerModule.EntryRecorded>] = []
+        var received: [Envelope<EntryRecorded>] = []
+        var batch: [Envelope<EntryRecorded>] = []
         while received.count < 2, await subscription.mailbox.receive(into: &batch) { received += batch }
         #expect(received.map(\.payload.name) == ["typed", "as json"])
         #expect(received.map(\.seq) == [1, 2])
@@ -138,13 +144,13 @@ import Testing
     }
 
     @Test func jsonThatIsNotItsTypeIsJournaledButNotDeliveredTyped() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         let subscription = harness.bus.subscribe(
-            to: LedgerModule.EntryRecorded.self, subscriber: "test", options: MailboxOptions())
+            to: EntryRecorded.self, subscriber: "test", options: MailboxOptions())
         _ = try await harness.send(RecordEntry(name: "bad", amount: 1, json: .invalid))
         _ = try await harness.send(RecordEntry(name: "good", amount: 2, json: .valid))
-        var batch: [Envelope<LedgerModule.EntryRecorded>] = []
+        var batch: [Envelope<EntryRecorded>] = []
         _ = await subscription.mailbox.receive(into: &batch)
         #expect(batch.map(\.payload.name) == ["good"])
         #expect(harness.bus.undecodableEvents == 1)
@@ -152,22 +158,22 @@ import Testing
     }
 
     @Test func eventsEmittedAsJSONAreNotDecodedWithoutATypedSubscriber() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         _ = try await harness.send(RecordEntry(name: "bad", amount: 1, json: .invalid))
         _ = try await harness.send(RecordEntry(name: "marker", amount: 2))
         // Delivery is after commit: wait until the dispatcher has handled both.
         let marker = harness.bus.subscribe(
-            to: LedgerModule.EntryRecorded.self, subscriber: "late", options: MailboxOptions())
+            to: EntryRecorded.self, subscriber: "late", options: MailboxOptions())
         _ = try await harness.send(RecordEntry(name: "after", amount: 3))
-        var batch: [Envelope<LedgerModule.EntryRecorded>] = []
+        var batch: [Envelope<EntryRecorded>] = []
         _ = await marker.mailbox.receive(into: &batch)
         #expect(batch.map(\.payload.name) == ["after"])
         #expect(harness.bus.undecodableEvents == 0, "an event nobody subscribed to was decoded")
     }
 
     @Test func theWriterCheckpointsTheLogOnceEnoughIsWritten() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         let database = harness.journal.path
         func size() -> Int {
@@ -182,7 +188,7 @@ import Testing
     }
 
     @Test func concurrentWritesShareTransactions() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         let before = harness.journal.transactionCount
         try await withThrowingTaskGroup { group in
@@ -193,54 +199,54 @@ import Testing
         }
         let transactions = harness.journal.transactionCount - before
         #expect(transactions < 500, "500 concurrent writes took \(transactions) transactions")
-        #expect(try await harness.send(LedgerModule.CountEntries()) == 500)
+        #expect(try await harness.send(CountEntries()) == 500)
     }
 
     @Test func aRetriedCommandWithTheSameKeyReturnsTheFirstReplyAndChangesNothing() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         let first = try await harness.send(RecordEntry(name: "once", amount: 5), idempotencyKey: "k-1")
         let again = try await harness.send(RecordEntry(name: "once", amount: 5), idempotencyKey: "k-1")
         #expect(first == again)
-        try await harness.restart(modules: [LedgerModule()])
+        try await harness.restart(modules: [TestLedger()])
         let afterRestart = try await harness.send(RecordEntry(name: "once", amount: 5), idempotencyKey: "k-1")
         #expect(afterRestart == first)
-        #expect(try await harness.send(LedgerModule.CountEntries()) == 1)
+        #expect(try await harness.send(CountEntries()) == 1)
         #expect(try await harness.journaled().count == 1)
 
         // Concurrent duplicates run the command once.
-        let replies = try await withThrowingTaskGroup(of: LedgerModule.Recorded.self) { group in
+        let replies = try await withThrowingTaskGroup(of: EntryRecorded.self) { group in
             for _ in 0..<10 {
                 group.addTask { try await harness.send(RecordEntry(name: "burst", amount: 1), idempotencyKey: "k-2") }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(Set(replies.map(\.id)).count == 1)
-        #expect(try await harness.send(LedgerModule.CountEntries()) == 2)
+        #expect(try await harness.send(CountEntries()) == 2)
     }
 
     @Test func keysExpireAfter24Hours() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         let first = try await harness.send(RecordEntry(name: "a", amount: 1), idempotencyKey: "k")
         harness.clock.advance(by: 24 * 3600 + 1)
         let later = try await harness.send(RecordEntry(name: "a", amount: 1), idempotencyKey: "k")
         #expect(later != first)
-        #expect(try await harness.send(LedgerModule.CountEntries()) == 2)
+        #expect(try await harness.send(CountEntries()) == 2)
     }
 
     @Test func aFailedCommandDoesNotConsumeItsKey() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
-        await #expect(throws: LedgerModule.Failure.self) {
+        await #expect(throws: TestLedger.Failure.self) {
             _ = try await harness.send(RecordEntry(name: "a", amount: 1, failAfterWrite: true), idempotencyKey: "k")
         }
         _ = try await harness.send(RecordEntry(name: "a", amount: 1), idempotencyKey: "k")
-        #expect(try await harness.send(LedgerModule.CountEntries()) == 1)
+        #expect(try await harness.send(CountEntries()) == 1)
     }
 
     @Test func aDatabaseFromANewerSchemaIsRefusedAndLeftAlone() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         await harness.runtime.shutdown()
         let path = harness.directory.appendingPathComponent("concord.sqlite").path
         let queue = try DatabaseQueue(path: path)
@@ -262,12 +268,12 @@ import Testing
     }
 
     @Test func aModuleWhoseTablesANewerVersionMigratedFailsToStartAlone() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         _ = try await harness.journal.write(module: "ledger") { transaction in
             try transaction.db.execute(sql: "INSERT INTO grdb_migrations(identifier) VALUES ('ledger.v9')")
         }
-        try await harness.restart(modules: [LedgerModule()])
+        try await harness.restart(modules: [TestLedger()])
         let ledger = try #require(harness.runtime.moduleStates.first { $0.name == "ledger" })
         #expect(ledger.state == .failed)
         #expect(ledger.error?.contains("ledger.v9") == true)

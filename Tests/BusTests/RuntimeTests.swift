@@ -3,6 +3,7 @@ import ConcordKit
 import ConcordTesting
 import Contracts
 import Foundation
+import Ledger
 import Logging
 import ServiceLifecycle
 import Testing
@@ -15,14 +16,14 @@ import Testing
     /// Subscribes to entries and throws on the ones named "poison".
     struct FragileModule: Module {
         var descriptor: ModuleDescriptor {
-            ModuleDescriptor(name: "fragile", version: "1.0.0", subscribes: [LedgerModule.EntryRecorded.topic.rawValue])
+            ModuleDescriptor(name: "fragile", version: "1.0.0")
         }
 
         let seen: LogCapture
 
         func start(context: ModuleContext) async throws {
-            context.on(LedgerModule.EntryRecorded.self) { envelope in
-                if envelope.payload.name == "poison" { throw LedgerModule.Failure() }
+            context.on(EntryRecorded.self) { envelope in
+                if envelope.payload.name == "poison" { throw TestLedger.Failure() }
                 seen.logger().info("\(envelope.payload.name)")
             }
         }
@@ -30,11 +31,11 @@ import Testing
 
     @Test func aThrowingHandlerIsLoggedWithTheMessageIDAndTheModuleGoesOn() async throws {
         let seen = LogCapture()
-        let harness = try await TestHarness(modules: [LedgerModule(), FragileModule(seen: seen)])
+        let harness = try await TestHarness(modules: [TestLedger(), FragileModule(seen: seen)])
         defer { Task { await harness.close() } }
-        _ = try await harness.send(LedgerModule.RecordEntry(name: "before", amount: 1))
-        _ = try await harness.send(LedgerModule.RecordEntry(name: "poison", amount: 2))
-        _ = try await harness.send(LedgerModule.RecordEntry(name: "after", amount: 3))
+        _ = try await harness.send(RecordEntry(name: "before", amount: 1))
+        _ = try await harness.send(RecordEntry(name: "poison", amount: 2))
+        _ = try await harness.send(RecordEntry(name: "after", amount: 3))
         #expect(try await eventually { seen.all.map(\.message) == ["before", "after"] })
 
         let poisonID = try #require(try await harness.journaled().first { $0.payload["name"] == "poison" }?.id)
@@ -45,32 +46,78 @@ import Testing
     }
 
     @Test func aModuleThatFailsToStartIsReportedAndTheOthersRun() async throws {
-        let harness = try await TestHarness(modules: [BrokenModule(), LedgerModule()])
+        let harness = try await TestHarness(modules: [BrokenModule(), TestLedger()])
         defer { Task { await harness.close() } }
         let status = try await harness.send(GetStatus())
         let broken = try #require(status.modules.first { $0.name == "broken" })
         #expect(broken.state == .failed)
         #expect(broken.error?.contains("cannot reach its configuration") == true)
         #expect(status.modules.first { $0.name == "ledger" }?.state == .running)
-        #expect(try await harness.send(LedgerModule.RecordEntry(name: "fine", amount: 1)).id == 1)
+        #expect(try await harness.send(RecordEntry(name: "fine", amount: 1)).id == 1)
         #expect(harness.logs.all.contains { $0.level == .error && $0.metadata["module"] == "broken" })
     }
 
-    @Test func aModuleThatForgetsAHandlerFailsAndItsOtherHandlersAreRemoved() async throws {
-        struct Forgetful: Module {
-            var descriptor: ModuleDescriptor {
-                ModuleDescriptor(
-                    name: "forgetful", version: "1", commands: [LedgerModule.CountEntries.self, Ping.self])
-            }
-            func start(context: ModuleContext) async throws {
-                try context.handle(LedgerModule.CountEntries.self) { _, _ in 7 }
+    /// Handles a command of another module's namespace: it cannot start, and what it did register is removed.
+    struct Trespasser: Module {
+        var descriptor: ModuleDescriptor { ModuleDescriptor(name: "trespasser", version: "1") }
+        func start(context: ModuleContext) async throws {
+            try context.handle(Lookup.self) { _, _ in 7 }
+            try context.handle(CountEntries.self) { _, _ in 7 }
+        }
+        struct Lookup: Query {
+            static let topic: Topic = "trespasser.thing.get"
+            typealias Reply = Int
+        }
+    }
+
+    @Test func aModuleThatHandlesAnotherNamespaceFailsAndItsOtherHandlersAreRemoved() async throws {
+        let harness = try await TestHarness(modules: [Trespasser()])
+        defer { Task { await harness.close() } }
+        let state = harness.runtime.moduleStates.first { $0.name == "trespasser" }
+        #expect(state?.state == .failed)
+        #expect(state?.error?.contains("ledger.entries.count") == true)
+        let error = await #expect(throws: ConcordError.self) { _ = try await harness.send(Trespasser.Lookup()) }
+        #expect(error?.code == .unknownCommand)
+    }
+
+    /// Emits an event it does not declare, and declares one outside its namespace when asked.
+    struct Undeclared: Module {
+        struct Shout: Command {
+            static let topic: Topic = "undeclared.shout.send"
+            typealias Reply = Acknowledged
+        }
+        struct Shouted: Event {
+            static let topic: Topic = "undeclared.shout.sent"
+        }
+        var foreign = false
+        var descriptor: ModuleDescriptor {
+            ModuleDescriptor(name: "undeclared", version: "1", publishes: foreign ? [EntryRecorded.self] : [])
+        }
+        func start(context: ModuleContext) async throws {
+            try context.handle(Shout.self) { _, _ in
+                try await context.store.write { transaction in
+                    transaction.emit(Shouted())
+                    return Acknowledged()
+                }
             }
         }
-        let harness = try await TestHarness(modules: [Forgetful()])
+    }
+
+    @Test func aWriteThatEmitsAnUndeclaredEventFailsNamingModuleAndEvent() async throws {
+        let harness = try await TestHarness(modules: [Undeclared()])
         defer { Task { await harness.close() } }
-        #expect(harness.runtime.moduleStates.first { $0.name == "forgetful" }?.state == .failed)
-        let error = await #expect(throws: ConcordError.self) { _ = try await harness.send(LedgerModule.CountEntries()) }
-        #expect(error?.code == .unknownCommand)
+        let error = await #expect(throws: ConcordError.self) { _ = try await harness.send(Undeclared.Shout()) }
+        #expect(error?.code == .internal)
+        #expect(error?.message.contains("\"undeclared\" emitted undeclared.shout.sent") == true)
+        #expect(try await harness.journaled().isEmpty)
+    }
+
+    @Test func aModuleThatPublishesOutsideItsNamespaceDoesNotStart() async throws {
+        let harness = try await TestHarness(modules: [Undeclared(foreign: true)])
+        defer { Task { await harness.close() } }
+        let state = harness.runtime.moduleStates.first { $0.name == "undeclared" }
+        #expect(state?.state == .failed)
+        #expect(state?.error?.contains("publishes ledger.entry.recorded, outside its namespaces") == true)
     }
 
     @Test func sigtermFinishesAdmittedCommandsAndRefusesNewOnes() async throws {
@@ -78,7 +125,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let logs = LogCapture()
         let runtime = try Runtime(
-            modules: [LedgerModule(handlerDelay: .milliseconds(300))],
+            modules: [TestLedger(handlerDelay: .milliseconds(300))],
             options: RuntimeOptions(dataDirectory: directory.path),
             logger: logs.logger()
         )
@@ -95,7 +142,7 @@ import Testing
         #expect(try await eventually { runtime.bus.isAcceptingCommands })
 
         let inFlight = (0..<40).map { index in
-            Task { try await runtime.bus.send(LedgerModule.RecordEntry(name: "n\(index)", amount: index)) }
+            Task { try await runtime.bus.send(TestLedger.RecordProbe(name: "n\(index)", amount: index)) }
         }
         // Let every command be admitted and wait in its handler.
         try await Task.sleep(for: .milliseconds(100))
@@ -104,17 +151,17 @@ import Testing
         // The signal is handled asynchronously; wait until the runtime has begun to stop.
         #expect(try await eventually { !runtime.bus.isAcceptingCommands })
         let late = await #expect(throws: ConcordError.self) {
-            _ = try await runtime.bus.send(LedgerModule.RecordEntry(name: "late", amount: 0))
+            _ = try await runtime.bus.send(TestLedger.RecordProbe(name: "late", amount: 0))
         }
         #expect(late?.code == .unavailable)
 
-        var replies: [LedgerModule.Recorded] = []
+        var replies: [EntryRecorded] = []
         for task in inFlight { replies.append(try await task.value) }
         #expect(Set(replies.map(\.id)).count == 40)
         try await running.value
 
-        let reopened = try await TestHarness(modules: [LedgerModule()]) { $0.dataDirectory = directory.path }
-        #expect(try await reopened.send(LedgerModule.CountEntries()) == 40)
+        let reopened = try await TestHarness(modules: [TestLedger()]) { $0.dataDirectory = directory.path }
+        #expect(try await reopened.send(CountEntries()) == 40)
         #expect(reopened.journal.headSeq == 40)
         await reopened.runtime.shutdown()
     }

@@ -2,19 +2,19 @@ import ConcordKit
 import ConcordTesting
 import Foundation
 import GRDB
+import Ledger
 import Testing
 
 @testable import Bus
 
 @Suite struct WriteSessionTests {
-    typealias RecordEntry = LedgerModule.RecordEntry
-    typealias EntryRecorded = LedgerModule.EntryRecorded
+    typealias RecordEntry = TestLedger.RecordProbe
 
     /// A step that adds an entry named `name` and emits its event.
     static func record(_ name: String) -> @Sendable (WriteTransaction) throws -> Void {
         { transaction in
             try transaction.db.execute(sql: "INSERT INTO ledger_entries(name, amount) VALUES (?, 0)", arguments: [name])
-            transaction.emit(EntryRecorded(id: transaction.db.lastInsertedRowID, name: name))
+            transaction.emit(EntryRecorded(id: transaction.db.lastInsertedRowID, name: name, amount: 0))
         }
     }
 
@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func stepsCommitAsOneTransactionAndOtherWritesWaitForIt() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         let store = JournalStore(journal: harness.journal, module: "ledger")
         let subscription = harness.bus.subscribe(to: EntryRecorded.self, subscriber: "test", options: MailboxOptions())
@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test func aStepThatThrowsRollsEverythingBackAndTheCommitReportsIt() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         let store = JournalStore(journal: harness.journal, module: "ledger")
 
@@ -64,12 +64,12 @@ import Testing
         try await session.append(Self.record("a"))
         try await session.append { transaction in
             try Self.record("b")(transaction)
-            throw LedgerModule.Failure()
+            throw TestLedger.Failure()
         }
-        await #expect(throws: LedgerModule.Failure.self) {
+        await #expect(throws: TestLedger.Failure.self) {
             try await session.commit { transaction in try Self.record("c")(transaction) }
         }
-        await #expect(throws: LedgerModule.Failure.self) { try await session.append(Self.record("d")) }
+        await #expect(throws: TestLedger.Failure.self) { try await session.append(Self.record("d")) }
 
         #expect(try await Self.names(harness) == [])
         #expect(try await harness.journaled().isEmpty)
@@ -79,7 +79,7 @@ import Testing
     }
 
     @Test func anIdleSessionIsRolledBackAndGivesTheWriterBack() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         let store = JournalStore(journal: harness.journal, module: "ledger")
 
@@ -97,7 +97,7 @@ import Testing
     }
 
     @Test func aRolledBackSessionKeepsNothing() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         let store = JournalStore(journal: harness.journal, module: "ledger")
 
@@ -112,7 +112,7 @@ import Testing
     }
 
     @Test func sessionsTakeTheWriterOneAfterAnother() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         let store = JournalStore(journal: harness.journal, module: "ledger")
 
@@ -131,13 +131,13 @@ import Testing
 
     /// Stopping the daemon does not wait for a client that holds a session open: it is rolled back.
     @Test(.timeLimit(.minutes(1))) func closingTheJournalRollsBackAnOpenSession() async throws {
-        let harness = try await TestHarness(modules: [LedgerModule()])
+        let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
         let store = JournalStore(journal: harness.journal, module: "ledger")
 
         let session = try await store.beginSession(idleTimeout: .seconds(600))
         try await session.append(Self.record("a"))
-        try await harness.restart(modules: [LedgerModule()])
+        try await harness.restart(modules: [TestLedger()])
 
         #expect(try await Self.names(harness) == [])
         await #expect(throws: ConcordError.self) { try await session.commit { _ in } }

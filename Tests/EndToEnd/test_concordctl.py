@@ -26,7 +26,7 @@ def endpoints(daemon):
 def test_call_prints_the_result_and_exits_0(daemon):
     result = ctl("call", "system.ping", "--compact", env=endpoints(daemon))
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"pong": True, "version": "0.1.0"}
+    assert json.loads(result.stdout) == {"pong": True, "ready": True, "version": "0.1.0"}
     result = ctl("call", "events.replay", '{"after_seq": 0, "limit": 5}', "--endpoint", daemon.commands)
     assert result.returncode == 0 and json.loads(result.stdout) == {"events": [], "head_seq": 0}
 

@@ -83,7 +83,7 @@ def test_req_and_dealer_are_answered_in_the_shape_they_asked(daemon, zctx):
     dealer.send_multipart([b"", json.dumps({"id": "delimited", "command": "system.ping"}).encode()])
     frames = dealer.recv_multipart()
     assert len(frames) == 2 and frames[0] == b""
-    assert json.loads(frames[1]) == {"id": "delimited", "ok": True, "result": {"pong": True, "version": "0.1.0"}}
+    assert json.loads(frames[1]) == {"id": "delimited", "ok": True, "result": {"pong": True, "ready": True, "version": "0.1.0"}}
 
 
 @pytest.mark.parametrize("request_id", ["c-17", 42, None, {"trace": [1, 2]}])

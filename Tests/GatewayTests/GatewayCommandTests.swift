@@ -72,11 +72,11 @@ import ZeroMQ
         init() throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("gw-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try bus.register(Explode.self, module: "test") { _, _ in throw Failure() }
-            try bus.register(Find.self, module: "test") { find, _ in
+            try bus.register(Explode.self, module: "test", execution: .inline) { _, _ in throw Failure() }
+            try bus.register(Find.self, module: "test", execution: .inline) { find, _ in
                 throw ConcordError.notFound("no actor with id \"\(find.id)\"")
             }
-            try bus.register(Held.self, module: "test") { [latch] _, _ in
+            try bus.register(Held.self, module: "test", execution: .inline) { [latch] _, _ in
                 // Suspends and is resumed from another thread, as a journal commit resumes a write.
                 await latch.wait()
                 return Empty()

@@ -48,6 +48,13 @@ import Testing
         #expect(decoded == actor)
     }
 
+    /// A dictionary has no order of its own: names in other languages are written by language tag, every time.
+    @Test func otherNamesComeInTheOrderOfTheirLanguageTags() throws {
+        for _ in 0..<5 {
+            #expect(try Self.encoded(Self.full).contains(#""other_names":{"en":"Hue","fr":"Hué","ru":"Хюэ"},"kind""#))
+        }
+    }
+
     /// A property added to the record must be written here too: this counts them.
     @Test func everyPropertyOfTheRecordIsWritten() {
         let full = Self.full

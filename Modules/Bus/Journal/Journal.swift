@@ -11,63 +11,77 @@ import Synchronization
 /// each write in its own savepoint. Events get their `seq` inside the transaction and are handed on
 /// (``committed``) only after it commits, so a `seq` once seen is never reused, not even after a crash.
 public final class Journal: Sendable {
-    /// A write waiting for the writer. One object per write: it carries the body, the result and the
-    /// continuation of the task that waits for the commit.
-    class WriteJob: @unchecked Sendable {
-        let module: String
-        let correlationID: String?
-        let idempotency: (key: String, command: String)?
+    /// A write waiting for the writer: the body, the result and the continuation of the task that waits for
+    /// the commit.
+    protocol WriteJob: AnyObject, Sendable {
+        var module: String { get }
+        var correlationID: String? { get }
+        /// The idempotent command this write belongs to: its key (and its reply, when this write returns it) are
+        /// written with the write.
+        var capture: ReplyCapture? { get }
+        /// The reply JSON this write returned, once it has run; `nil` when its result is not the reply.
+        var replyJSON: Data? { get }
 
-        init(module: String, correlationID: String?, idempotency: (key: String, command: String)?) {
-            self.module = module
-            self.correlationID = correlationID
-            self.idempotency = idempotency
-        }
-
-        func run(_ transaction: WriteTransaction) throws { fatalError("subclass responsibility") }
-        func finish(_ error: (any Error)?) { fatalError("subclass responsibility") }
+        func run(_ transaction: WriteTransaction) throws
+        func finish(_ error: (any Error)?)
     }
 
-    /// `@unchecked Sendable`: `continuation` is set before the job is queued and `value` is set by the
-    /// writer before `finish`; the mailbox's lock and the continuation order these accesses.
+    /// `@unchecked Sendable`: `continuation` is set before the job is queued, and `value` and `replyJSON` are
+    /// set by the writer before `finish`; the mailbox's lock and the continuation order these accesses.
     final class TypedWriteJob<T: Sendable>: WriteJob, @unchecked Sendable {
+        let module: String
+        let correlationID: String?
+        let capture: ReplyCapture?
         let body: @Sendable (WriteTransaction) throws -> T
         var value: T?
+        var replyJSON: Data?
         var continuation: UnsafeContinuation<T, any Error>?
 
         init(
             module: String,
             correlationID: String?,
-            idempotency: (key: String, command: String)?,
+            capture: ReplyCapture?,
             body: @escaping @Sendable (WriteTransaction) throws -> T
         ) {
+            self.module = module
+            self.correlationID = correlationID
+            self.capture = capture
             self.body = body
-            super.init(module: module, correlationID: correlationID, idempotency: idempotency)
         }
 
-        override func run(_ transaction: WriteTransaction) throws { value = try body(transaction) }
+        func run(_ transaction: WriteTransaction) throws {
+            let value = try body(transaction)
+            self.value = value
+            replyJSON = capture?.reply(from: value)
+        }
 
-        override func finish(_ error: (any Error)?) {
+        func finish(_ error: (any Error)?) {
             if let error {
                 continuation?.resume(throwing: error)
             } else if let value {
+                if let capture, let replyJSON { capture.committed(replyJSON) }
                 continuation?.resume(returning: value)
             }
             continuation = nil
         }
     }
 
-    /// A ``WriteSession`` waiting for its turn at the writer.
-    final class SessionJob: WriteJob, @unchecked Sendable {
+    /// A ``WriteSession`` waiting for its turn at the writer; the writer runs it instead of running it as a write.
+    final class SessionJob: WriteJob, Sendable {
         let session: JournalSession
         let opened = Promise<any WriteSession>()
+        var module: String { session.module }
+        var correlationID: String? { nil }
+        var capture: ReplyCapture? { nil }
+        var replyJSON: Data? { nil }
 
         init(session: JournalSession) {
             self.session = session
-            super.init(module: "", correlationID: nil, idempotency: nil)
         }
 
-        override func finish(_ error: (any Error)?) {
+        func run(_ transaction: WriteTransaction) throws {}
+
+        func finish(_ error: (any Error)?) {
             opened.fulfill(.failure(error ?? ConcordError.unavailable("the write session did not open")))
         }
     }
@@ -84,7 +98,7 @@ public final class Journal: Sendable {
     private let clock: any WallClock
     private let logger: Logger
     private let maxBatch: Int
-    private let jobs: Mailbox<WriteJob>
+    private let jobs: Mailbox<any WriteJob>
     private let head: Atomic<UInt64>
     private let transactions = Atomic<UInt64>(0)
     private let writer = Mutex<Task<Void, Never>?>(nil)
@@ -98,6 +112,9 @@ public final class Journal: Sendable {
 
     /// Event types by topic, to decode journaled payloads (timers) back into typed events.
     private let eventTypes = Mutex<[String: any Event.Type]>([:])
+
+    /// The topics each module declared it publishes; a write of a module listed here emits only those.
+    private let declared = Mutex<[String: Set<String>]>([:])
 
     /// Opens (creating if needed) the database at `path` and migrates the bus's tables.
     ///
@@ -197,6 +214,24 @@ public final class Journal: Sendable {
         }
     }
 
+    /// Declares the events `module` publishes: from now on a write of `module` that emits or schedules any other
+    /// fails, naming the module and the event.
+    public func declare(module: String, publishes types: [any Event.Type]) {
+        registerEventTypes(types)
+        let topics = Set(types.map { $0.topic.rawValue })
+        declared.withLock { $0[module] = topics }
+    }
+
+    /// Throws when `module` declared its events and `topic` is not one of them.
+    private static func check(_ topic: Topic, of module: String, declared: [String: Set<String>]) throws {
+        guard let allowed = declared[module], !allowed.contains(topic.rawValue) else { return }
+        throw ConcordError(
+            .internal,
+            "module \"\(module)\" emitted \(topic), which is not among the events its descriptor publishes; "
+                + "add it to ModuleDescriptor.publishes"
+        )
+    }
+
     func eventType(for topic: String) -> (any Event.Type)? {
         eventTypes.withLock { $0[topic] }
     }
@@ -222,23 +257,21 @@ public final class Journal: Sendable {
     }
 
     /// A write of `module` under the command being handled: its request id becomes the events' correlation id,
-    /// and its idempotency key is recorded with the write when `keepingIdempotency`.
+    /// and, when `keepingIdempotency`, the command's idempotency key (and reply) are written with it.
     func makeJob<T: Sendable>(
         module: String,
         keepingIdempotency: Bool,
         body: @escaping @Sendable (WriteTransaction) throws -> T
     ) -> TypedWriteJob<T> {
-        let context = CommandContext.current
-        return TypedWriteJob(
+        TypedWriteJob(
             module: module,
-            correlationID: context?.requestID,
-            idempotency: keepingIdempotency
-                ? context.flatMap { context in context.idempotencyKey.map { ($0, context.command ?? "") } } : nil,
+            correlationID: CommandContext.current?.requestID,
+            capture: keepingIdempotency ? ReplyCapture.current : nil,
             body: body
         )
     }
 
-    private func queue(_ job: WriteJob) {
+    private func queue(_ job: any WriteJob) {
         guard !jobs.sendIfRoom(job) else { return }
         // The queue is full (the writer is behind) or closed: wait for room off this path.
         let jobs = self.jobs
@@ -279,7 +312,7 @@ public final class Journal: Sendable {
     }
 
     private func runWriter() async {
-        var batch: [WriteJob] = []
+        var batch: [any WriteJob] = []
         var unCheckpointed = 0
         while await jobs.receive(into: &batch) {
             var start = 0
@@ -330,12 +363,13 @@ public final class Journal: Sendable {
     }
 
     /// Commits `jobs` in one transaction and answers each; returns the event payload bytes written.
-    private func commit(_ jobs: [WriteJob]) async -> Int {
+    private func commit(_ jobs: [any WriteJob]) async -> Int {
         let firstSeq = headSeq
         let now = clock.now()
         do {
+            let declared = self.declared.withLock { $0 }
             let outcome = try await pool.write { db in
-                try Self.apply(jobs, in: db, after: firstSeq, now: now)
+                try Self.apply(jobs, in: db, after: firstSeq, now: now, declared: declared)
             }
             await published(outcome)
             for (job, error) in zip(jobs, outcome.errors) { job.finish(error) }
@@ -367,16 +401,17 @@ public final class Journal: Sendable {
         opened.fulfill(.success(session))
         var written = CommitOutcome(lastSeq: headSeq)
         while let step = await session.next() {
-            let job: WriteJob
+            let job: any WriteJob
             switch step {
             case .write(let write): job = write
             case .commit(let commit): job = commit
             }
             let now = clock.now()
             let after = written.lastSeq
+            let declared = self.declared.withLock { $0 }
             do {
                 let outcome = try await pool.writeWithoutTransaction { db in
-                    try Self.apply([job], in: db, after: after, now: now)
+                    try Self.apply([job], in: db, after: after, now: now, declared: declared)
                 }
                 if let error = outcome.errors.first ?? nil { throw error }
                 written.lastSeq = outcome.lastSeq
@@ -418,10 +453,11 @@ public final class Journal: Sendable {
     }
 
     private static func apply(
-        _ jobs: [WriteJob],
+        _ jobs: [any WriteJob],
         in db: Database,
         after firstSeq: UInt64,
-        now: Date
+        now: Date,
+        declared: [String: Set<String>]
     ) throws -> CommitOutcome {
         let encoder = ConcordJSON.encoder()
         var outcome = CommitOutcome(lastSeq: firstSeq)
@@ -438,6 +474,7 @@ public final class Journal: Sendable {
                 do {
                     try job.run(transaction)
                     for pending in transaction.events {
+                        try check(pending.topic, of: job.module, declared: declared)
                         seq += 1
                         let envelope = Envelope<(any Event)?>(
                             seq: seq,
@@ -461,6 +498,7 @@ public final class Journal: Sendable {
                         timersChanged = true
                         switch change {
                         case .schedule(let key, let due, let event):
+                            try check(type(of: event).topic, of: job.module, declared: declared)
                             try db.execute(
                                 sql: """
                                     INSERT OR REPLACE INTO bus_timers(module, key, due_at, topic, payload)
@@ -478,14 +516,9 @@ public final class Journal: Sendable {
                             )
                         }
                     }
-                    if let idempotency = job.idempotency {
-                        try db.execute(
-                            sql: """
-                                INSERT OR IGNORE INTO bus_idempotency(key, command, reply, created_at)
-                                VALUES (?, ?, NULL, ?)
-                                """,
-                            arguments: [idempotency.key, idempotency.command, now.timeIntervalSince1970]
-                        )
+                    if let capture = job.capture {
+                        try IdempotencyLedger.record(
+                            key: capture.key, command: capture.command, reply: job.replyJSON, in: db, at: now)
                     }
                 } catch {
                     try statements.undoWrite()

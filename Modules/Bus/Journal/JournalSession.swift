@@ -8,8 +8,8 @@ import Synchronization
 /// instead of piling them up in memory. The writer waits at most `idleTimeout` for each next step.
 final class JournalSession: WriteSession {
     enum Step {
-        case write(Journal.WriteJob)
-        case commit(Journal.WriteJob)
+        case write(any Journal.WriteJob)
+        case commit(any Journal.WriteJob)
     }
 
     private struct State: ~Copyable {
@@ -28,7 +28,7 @@ final class JournalSession: WriteSession {
     static let room = 2
 
     private let journal: Journal
-    private let module: String
+    let module: String
     let idleTimeout: Duration
     private let state = Mutex(State())
 

@@ -8,6 +8,7 @@ final class CommandRegistry: Sendable {
         let topic: String
         let module: String
         let type: any Command.Type
+        let execution: CommandExecution
         let typeID: ObjectIdentifier
         let handler: any AnyObject & Sendable
         let invokeJSON: @Sendable (JSONValue, CommandContext) async throws -> Data
@@ -24,14 +25,18 @@ final class CommandRegistry: Sendable {
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    /// Commands answered while the daemon is starting or stopping.
-    static let alwaysAdmitted: Set<String> = ["system.ping", "system.status"]
+    /// Commands answered while the daemon is starting or stopping: `system.status` says which it is. Everything
+    /// else, `system.ping` included, is `unavailable` then, so a ping that answers ok means every module that
+    /// started serves its commands.
+    static let alwaysAdmitted: Set<String> = ["system.status"]
 
     let entries = Mutex<[String: Entry]>([:])
     private let gate = Mutex(Gate())
     private let ledger = Mutex<IdempotencyLedger?>(nil)
 
-    func register<C: Command>(_ type: C.Type, module: String, handler: @escaping CommandHandler<C>) throws {
+    func register<C: Command>(
+        _ type: C.Type, module: String, execution: CommandExecution, handler: @escaping CommandHandler<C>
+    ) throws {
         let topic = C.topic.rawValue
         let knownFields = JSONSchema.of(C.self)["properties"].flatMap { properties -> Set<String>? in
             if case .object(let fields) = properties { return Set(fields.keys) }
@@ -41,11 +46,12 @@ final class CommandRegistry: Sendable {
             topic: topic,
             module: module,
             type: type,
+            execution: execution,
             typeID: ObjectIdentifier(type),
             handler: HandlerBox(handler),
             invokeJSON: { [unowned self] args, context in
                 let command = try ArgumentDecoder.decode(C.self, from: args, knownFields: knownFields ?? [])
-                return try ConcordJSON.sharedEncoder.encode(try await self.send(command, context: context))
+                return try JSONStreamEncoder.encode(try await self.send(command, context: context))
             }
         )
         try entries.withLock { entries in
@@ -78,16 +84,32 @@ final class CommandRegistry: Sendable {
         var commandContext = context
         commandContext.command = topic
         let context = commandContext
-        if C.isMutating, let key = context.idempotencyKey, let ledger = ledger.withLock({ $0 }) {
-            return try await ledger.perform(key: key, command: topic) {
-                try await CommandContext.$current.withValue(context) { try await handler(command, context) }
+        let execution = entry.execution
+        let run: @Sendable (ReplyCapture?) async throws -> C.Reply = { capture in
+            try await ReplyCapture.$current.withValue(capture) {
+                try await CommandContext.$current.withValue(context) {
+                    switch execution {
+                    case .inline: try await handler(command, context)
+                    case .pool:
+                        try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                            try await handler(command, context)
+                        }
+                    }
+                }
             }
         }
-        return try await CommandContext.$current.withValue(context) { try await handler(command, context) }
+        if C.isMutating, let key = context.idempotencyKey, let ledger = ledger.withLock({ $0 }) {
+            return try await ledger.perform(key: key, command: topic, run)
+        }
+        return try await run(nil)
     }
 
     func dispatch(command name: String, args: JSONValue, context: CommandContext) async throws -> Data {
-        guard let entry = entries.withLock({ $0[name] }) else { throw ConcordError.unknownCommand(name) }
+        guard let entry = entries.withLock({ $0[name] }) else {
+            // While modules start (or stop), a command may not be registered yet (or any more): it is not unknown.
+            guard isAccepting else { throw Self.notAccepting }
+            throw ConcordError.unknownCommand(name)
+        }
         return try await entry.invokeJSON(args, context)
     }
 
@@ -113,12 +135,15 @@ final class CommandRegistry: Sendable {
     var isAccepting: Bool { gate.withLock { $0.accepting } }
     var inFlight: Int { gate.withLock { $0.inFlight } }
 
+    static let notAccepting = ConcordError(
+        .unavailable,
+        "the daemon is starting or stopping and takes no commands; retry shortly (system.status says which)",
+        details: ["retry_after_ms": 100]
+    )
+
     private func admit(_ topic: String) throws {
         try gate.withLock { gate in
-            guard gate.accepting || Self.alwaysAdmitted.contains(topic) else {
-                throw ConcordError.unavailable(
-                    "the daemon is starting or stopping and takes no commands; retry shortly")
-            }
+            guard gate.accepting || Self.alwaysAdmitted.contains(topic) else { throw Self.notAccepting }
             gate.inFlight += 1
         }
     }

@@ -25,8 +25,10 @@ public final class LocalMessageBus: MessageBus {
     /// Whether commands are admitted: false while the daemon starts and from the moment it begins to stop.
     public var isAcceptingCommands: Bool { commands.isAccepting }
 
-    public func register<C: Command>(_ type: C.Type, module: String, handler: @escaping CommandHandler<C>) throws {
-        try commands.register(type, module: module, handler: handler)
+    public func register<C: Command>(
+        _ type: C.Type, module: String, execution: CommandExecution, handler: @escaping CommandHandler<C>
+    ) throws {
+        try commands.register(type, module: module, execution: execution, handler: handler)
     }
 
     public func send<C: Command>(_ command: C, context: CommandContext) async throws -> C.Reply {
@@ -49,6 +51,8 @@ public final class LocalMessageBus: MessageBus {
 
     // MARK: Events
 
+    /// Delivers an event to in-process subscribers without journaling it (heartbeats, tests). Not part of
+    /// ``MessageBus``: a module's events go through its store, which journals them first.
     public func deliver<E: Event>(_ envelope: Envelope<E>) async {
         await deliver(contentsOf: [envelope])
     }

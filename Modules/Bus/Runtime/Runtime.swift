@@ -158,7 +158,9 @@ public final class Runtime: Service, Sendable {
         states.withLock { states in
             states = all.map { ModuleState(name: $0.descriptor.name, version: $0.descriptor.version, state: .starting) }
         }
-        journal.registerEventTypes(all.flatMap(\.descriptor.publishes))
+        for module in all {
+            journal.declare(module: module.descriptor.name, publishes: module.descriptor.publishes)
+        }
         for module in all {
             await start(module)
         }
@@ -198,21 +200,16 @@ public final class Runtime: Service, Sendable {
             store: JournalStore(journal: journal, module: name),
             clock: clock,
             logger: moduleLogger,
-            configuration: ModuleConfiguration(module: name, values: options.moduleConfiguration[name] ?? [:])
+            configuration: ModuleConfiguration(module: name, values: options.moduleConfiguration[name] ?? [:]),
+            namespaces: descriptor.namespaces
         )
         do {
             guard states.withLock({ $0.filter { $0.name == name }.count }) == 1 else {
                 throw ConcordError.conflict("another module is already named \"\(name)\"")
             }
+            try Self.check(descriptor, among: loaded.withLock { $0.map(\.module.descriptor) })
             try journal.migrate(module: name, migrations: module.migrations)
             try await module.start(context: context)
-            let registered = Set(bus.commands.all.filter { $0.module == name }.map(\.topic))
-            if let missing = descriptor.commands.first(where: { !registered.contains($0.topic.rawValue) }) {
-                throw ConcordError(
-                    .internal,
-                    "module \"\(name)\" lists \(missing.topic) among its commands but registered no handler for it"
-                )
-            }
             loaded.withLock { $0.append(Loaded(module: module, context: context)) }
             setState(name, .running)
             logger.debug("module started", metadata: ["module": "\(name)"])
@@ -224,6 +221,29 @@ public final class Runtime: Service, Sendable {
                 "module failed to start; the other modules keep running",
                 metadata: ["module": "\(name)", "error": "\(error)"]
             )
+        }
+    }
+
+    /// Checks what a module declares before it starts: its events lie in its namespaces, none is declared twice,
+    /// and no module already running owns one of its namespaces.
+    static func check(_ descriptor: ModuleDescriptor, among running: [ModuleDescriptor]) throws {
+        let name = descriptor.name
+        if let foreign = descriptor.publishes.first(where: { !descriptor.owns($0.topic) }) {
+            throw ConcordError(
+                .internal,
+                "module \"\(name)\" publishes \(foreign.topic), outside its namespaces "
+                    + "(\(descriptor.namespaces.joined(separator: ", ")))")
+        }
+        var seen: Set<String> = []
+        for type in descriptor.publishes where !seen.insert(type.topic.rawValue).inserted {
+            throw ConcordError(.internal, "module \"\(name)\" lists \(type.topic) twice in publishes")
+        }
+        for other in running {
+            if let shared = descriptor.namespaces.first(where: other.namespaces.contains) {
+                throw ConcordError(
+                    .conflict,
+                    "module \"\(name)\" claims the namespace \"\(shared)\", which module \"\(other.name)\" owns")
+            }
         }
     }
 
@@ -312,10 +332,8 @@ public final class Runtime: Service, Sendable {
                 replySchema: Self.replySchema(entry.type)
             )
         }
-        let running = Set(moduleStates.filter { $0.state == .running }.map(\.name))
-        let systemPublishes: [any Event.Type] = [Heartbeat.self, NoteRecorded.self]
-        let published = [("system", systemPublishes)] + modules.map { ($0.descriptor.name, $0.descriptor.publishes) }
-        let events = published.filter { running.contains($0.0) }.flatMap { module, types in
+        let published = loaded.withLock { $0.map { ($0.context.name, $0.module.descriptor.publishes) } }
+        let events = published.flatMap { module, types in
             types.map {
                 Catalog.EventEntry(topic: $0.topic.rawValue, module: module, payloadSchema: JSONSchema.of($0))
             }

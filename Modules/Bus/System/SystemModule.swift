@@ -13,20 +13,18 @@ struct SystemModule: Module {
         ModuleDescriptor(
             name: "system",
             version: version,
-            commands: [
-                Ping.self, GetStatus.self, GetCatalog.self, GetEventsHead.self, ReplayEvents.self, RecordNote.self,
-            ],
-            publishes: [Heartbeat.self, NoteRecorded.self]
+            publishes: [Heartbeat.self, NoteRecorded.self],
+            namespaces: ["system", "events"]
         )
     }
 
     func start(context: ModuleContext) async throws {
-        try context.handle(Ping.self) { _, _ in Pong(version: version) }
-        try context.handle(GetStatus.self) { _, _ in status() }
+        try context.handle(Ping.self, runsOn: .inline) { _, _ in Pong(version: version) }
+        try context.handle(GetStatus.self, runsOn: .inline) { _, _ in status() }
         try context.handle(GetCatalog.self) { _, _ in catalog() }
-        try context.handle(GetEventsHead.self) { _, _ in EventsHead(headSeq: journal.headSeq) }
+        try context.handle(GetEventsHead.self, runsOn: .inline) { _, _ in EventsHead(headSeq: journal.headSeq) }
         try context.handle(ReplayEvents.self) { query, _ in try await replay(query) }
-        try context.handle(RecordNote.self) { command, meta in
+        try context.handle(RecordNote.self, runsOn: .inline) { command, meta in
             let text = command.text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else {
                 throw ConcordError.badRequest(
@@ -42,8 +40,10 @@ struct SystemModule: Module {
                 )
             }
             let note = NoteRecorded(text: text, by: meta.caller)
-            try await context.store.write { transaction in transaction.emit(note) }
-            return note
+            return try await context.store.write { transaction in
+                transaction.emit(note)
+                return note
+            }
         }
     }
 

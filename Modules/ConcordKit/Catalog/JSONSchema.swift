@@ -174,13 +174,13 @@ final class SchemaRecorder {
     var schema: JSONValue {
         if let single { return single }
         var seen = Set<String>()
-        var props: [String: JSONValue] = [:]
+        var props: JSONObject = [:]
         var required: [JSONValue] = []
         for property in properties where seen.insert(property.name).inserted {
             props[property.name] = property.schema
             if property.required { required.append(.string(property.name)) }
         }
-        var object: [String: JSONValue] = ["type": "object", "properties": .object(props)]
+        var object: JSONObject = ["type": "object", "properties": .object(props)]
         if !required.isEmpty { object["required"] = .array(required) }
         object["additionalProperties"] = false
         return .object(object)

@@ -27,16 +27,14 @@ public typealias CommandHandler<C: Command> = @Sendable (C, CommandContext) asyn
 /// Modules never call each other: they send commands to the single handler of a command type,
 /// publish events, and subscribe to event types or topic prefixes.
 public protocol MessageBus: Sendable {
-    /// Registers the one handler of `type`; a second registration for the same type throws.
-    func register<C: Command>(_ type: C.Type, module: String, handler: @escaping CommandHandler<C>) throws
+    /// Registers the one handler of `type`, run where `execution` says; a second registration for the same
+    /// type throws.
+    func register<C: Command>(
+        _ type: C.Type, module: String, execution: CommandExecution, handler: @escaping CommandHandler<C>
+    ) throws
 
     /// Sends a command to its handler and returns the reply.
     func send<C: Command>(_ command: C, context: CommandContext) async throws -> C.Reply
-
-    /// Delivers an event to in-process subscribers without journaling it.
-    ///
-    /// Modules publish through ``ModuleContext/publish(_:)`` or ``WriteTransaction/emit(_:)``, which journal first.
-    func deliver<E: Event>(_ envelope: Envelope<E>) async
 
     /// Subscribes to one event type.
     func subscribe<E: Event>(to type: E.Type, subscriber: String, options: MailboxOptions) -> Subscription<E>

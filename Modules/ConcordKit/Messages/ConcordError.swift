@@ -1,3 +1,5 @@
+public import OrderedCollections
+
 /// An error a caller sees, with one of PROTOCOL.md's codes and a message that says what was wrong.
 public struct ConcordError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The protocol's error codes.
@@ -38,9 +40,9 @@ public struct ConcordError: Error, Sendable, Equatable, CustomStringConvertible 
 
     public var code: Code
     public var message: String
-    public var details: [String: JSONValue]
+    public var details: JSONObject
 
-    public init(_ code: Code, _ message: String, details: [String: JSONValue] = [:]) {
+    public init(_ code: Code, _ message: String, details: JSONObject = [:]) {
         self.code = code
         self.message = message
         self.details = details
@@ -48,13 +50,13 @@ public struct ConcordError: Error, Sendable, Equatable, CustomStringConvertible 
 
     public var description: String { "\(code): \(message)" }
 
-    public static func badRequest(_ message: String, details: [String: JSONValue] = [:]) -> ConcordError {
+    public static func badRequest(_ message: String, details: JSONObject = [:]) -> ConcordError {
         ConcordError(.badRequest, message, details: details)
     }
 
     public static func notFound(_ message: String) -> ConcordError { ConcordError(.notFound, message) }
 
-    public static func conflict(_ message: String, details: [String: JSONValue] = [:]) -> ConcordError {
+    public static func conflict(_ message: String, details: JSONObject = [:]) -> ConcordError {
         ConcordError(.conflict, message, details: details)
     }
 

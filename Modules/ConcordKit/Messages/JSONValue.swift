@@ -1,6 +1,16 @@
 public import Foundation
+public import OrderedCollections
+
+/// A JSON object's members in the order they were written or parsed, so a value read and written again keeps
+/// its keys in the order its type declared them.
+public typealias JSONObject = OrderedDictionary<String, JSONValue>
 
 /// Any JSON value, for the parts of messages whose shape is open (schemas, replayed envelopes, details).
+///
+/// Objects keep their members in order: parsed ones in the order of the text, encoded ones in the order the
+/// value's `Encodable` conformance wrote them (a type's declaration order), so every reply, event and replay
+/// has one deterministic key order.
+/// Two objects are equal when they have the same members, in whatever order (RFC 8259 gives order no meaning).
 public enum JSONValue: Sendable, Hashable, Codable {
     case null
     case bool(Bool)
@@ -8,7 +18,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
     case double(Double)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -25,11 +35,30 @@ public enum JSONValue: Sendable, Hashable, Codable {
         } else if let value = try? container.decode([JSONValue].self) {
             self = .array(value)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            self = .object(try Self.decodeObject(from: decoder))
         }
     }
 
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    private static func decodeObject(from decoder: any Decoder) throws -> JSONObject {
+        let container = try decoder.container(keyedBy: Key.self)
+        var object = JSONObject()
+        for key in container.allKeys { object[key.stringValue] = try container.decode(JSONValue.self, forKey: key) }
+        return object
+    }
+
     public func encode(to encoder: any Encoder) throws {
+        if case .object(let members) = self {
+            var container = encoder.container(keyedBy: Key.self)
+            for (key, value) in members { try container.encode(value, forKey: Key(stringValue: key)) }
+            return
+        }
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -38,7 +67,42 @@ public enum JSONValue: Sendable, Hashable, Codable {
         case .double(let value): try container.encode(value)
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
+        case .object: break
+        }
+    }
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): true
+        case (.bool(let a), .bool(let b)): a == b
+        case (.int(let a), .int(let b)): a == b
+        case (.double(let a), .double(let b)): a == b
+        case (.string(let a), .string(let b)): a == b
+        case (.array(let a), .array(let b)): a == b
+        case (.object(let a), .object(let b)): a.count == b.count && a.allSatisfy { b[$0.key] == $0.value }
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let value): hasher.combine(value)
+        case .int(let value): hasher.combine(value)
+        case .double(let value): hasher.combine(value)
+        case .string(let value): hasher.combine(value)
+        case .array(let value): hasher.combine(value)
+        case .object(let members):
+            // Order-independent, as equality is.
+            var sum = 0
+            for (key, value) in members {
+                var member = Hasher()
+                member.combine(key)
+                member.combine(value)
+                sum = sum &+ member.finalize()
+            }
+            hasher.combine(members.count)
+            hasher.combine(sum)
         }
     }
 
@@ -68,9 +132,13 @@ public enum JSONValue: Sendable, Hashable, Codable {
         bytes.withUnsafeBufferPointer { try? JSONParser.parse($0) }
     }
 
-    /// Converts any encodable value through JSON.
+    /// Converts any encodable value through JSON, keeping the order in which it encodes its keys.
     public init(encoding value: some Encodable) throws {
-        self = try ConcordJSON.decoder().decode(JSONValue.self, from: ConcordJSON.encoder().encode(value))
+        guard let parsed = Self.parse(try JSONStreamEncoder.encode(value)) else {
+            throw EncodingError.invalidValue(
+                value, .init(codingPath: [], debugDescription: "the value did not encode as JSON"))
+        }
+        self = parsed
     }
 }
 

@@ -19,7 +19,7 @@ private struct ValueDecoder: Decoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let fields) = value else {
-            throw mismatch([String: JSONValue].self, value, codingPath)
+            throw mismatch(JSONObject.self, value, codingPath)
         }
         return KeyedDecodingContainer(KeyedContainer<Key>(fields: fields, codingPath: codingPath))
     }
@@ -84,7 +84,7 @@ private struct IndexKey: CodingKey {
 }
 
 private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let fields: [String: JSONValue]
+    let fields: JSONObject
     let codingPath: [any CodingKey]
 
     var allKeys: [Key] { fields.keys.compactMap { Key(stringValue: $0) } }
@@ -182,7 +182,7 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     mutating func nestedContainer<NestedKey: CodingKey>(
         keyedBy type: NestedKey.Type
     ) throws -> KeyedDecodingContainer<NestedKey> {
-        try next([String: JSONValue].self).container(keyedBy: type)
+        try next(JSONObject.self).container(keyedBy: type)
     }
 
     mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {

@@ -2,8 +2,14 @@
 ///
 /// A module imports `ConcordKit` and `Contracts` only, and never another module: whatever it needs from
 /// another module it asks with a query or learns from events.
+///
+/// Each fact is said once. The commands a module handles are the handlers it registers in
+/// ``start(context:)`` with ``ModuleContext/handle(_:runsOn:_:)``; the events it emits are its descriptor's
+/// ``ModuleDescriptor/publishes``. The runtime checks both: a command outside the module's topic namespace
+/// or registered twice fails its start, and a write that emits an event not in `publishes` fails, naming the
+/// module and the event.
 public protocol Module: Sendable {
-    /// What the module is and which messages it handles, publishes and listens to.
+    /// What the module is and which events it publishes.
     var descriptor: ModuleDescriptor { get }
 
     /// The module's schema changes, in order; applied before ``start(context:)``.
@@ -23,29 +29,41 @@ extension Module {
     public func stop(context: ModuleContext) async {}
 }
 
-/// A module's name, version and the messages it deals in; the catalog is built from these.
+/// A module's name, version and the events it emits; the catalog is built from these and its handlers.
 public struct ModuleDescriptor: Sendable {
     /// Lowercase, and the first word of every topic the module owns.
     public var name: String
     public var version: String
-    /// The commands this module handles; each must get a handler during start.
-    public var commands: [any Command.Type]
-    /// The events this module publishes.
+    /// The events this module emits; emitting any other fails the write that tries.
     public var publishes: [any Event.Type]
-    /// The topics or topic prefixes this module listens to.
-    public var subscribes: [String]
+    /// The first words of the topics the module owns: its name, unless it says otherwise.
+    public var namespaces: [String]
 
     public init(
         name: String,
         version: String,
-        commands: [any Command.Type] = [],
         publishes: [any Event.Type] = [],
-        subscribes: [String] = []
+        namespaces: [String]? = nil
     ) {
         self.name = name
         self.version = version
-        self.commands = commands
         self.publishes = publishes
-        self.subscribes = subscribes
+        self.namespaces = namespaces ?? [name]
     }
+
+    /// Whether `topic` lies in one of the module's namespaces (`registry.actor.register` in `registry`).
+    public func owns(_ topic: Topic) -> Bool {
+        let first = topic.rawValue.split(separator: ".", maxSplits: 1).first.map(String.init) ?? ""
+        return namespaces.contains(first)
+    }
+}
+
+/// Where the bus runs a command's handler; declared with the handler, decided by the bus.
+public enum CommandExecution: Sendable {
+    /// On the thread that received the command (the gateway's I/O thread for clients): for handlers that do
+    /// little besides awaiting the store, so a reply needs no thread hop.
+    case inline
+    /// On the shared concurrent pool: for handlers that compute (parse, check, encode a large reply), so they
+    /// never hold up the I/O of other clients.
+    case pool
 }

@@ -10,6 +10,8 @@ public struct ModuleContext: Sendable {
     public let clock: any WallClock
     public let logger: Logger
     public let configuration: ModuleConfiguration
+    /// The first words of the topics the module owns (its descriptor's ``ModuleDescriptor/namespaces``).
+    public let namespaces: [String]
     /// The tasks the context started for the module; the runtime ends them when the module stops.
     public let tasks: ModuleTasks
 
@@ -20,8 +22,10 @@ public struct ModuleContext: Sendable {
         clock: any WallClock,
         logger: Logger,
         configuration: ModuleConfiguration,
+        namespaces: [String]? = nil,
         tasks: ModuleTasks = ModuleTasks()
     ) {
+        self.namespaces = namespaces ?? [name]
         self.name = name
         self.bus = bus
         self.store = store
@@ -31,9 +35,23 @@ public struct ModuleContext: Sendable {
         self.tasks = tasks
     }
 
-    /// Registers this module as the one handler of `type`.
-    public func handle<C: Command>(_ type: C.Type, _ handler: @escaping CommandHandler<C>) throws {
-        try bus.register(type, module: name, handler: handler)
+    /// Registers this module as the one handler of `type`: this call is the module's declaration of the
+    /// command, for the catalog and for `system.status`.
+    ///
+    /// Throws when `type`'s topic is outside the module's namespaces or another module handles it already.
+    ///
+    /// - Parameter execution: where the bus runs the handler; ``CommandExecution/pool`` unless the handler
+    ///   only awaits the store and replies.
+    public func handle<C: Command>(
+        _ type: C.Type, runsOn execution: CommandExecution = .pool, _ handler: @escaping CommandHandler<C>
+    ) throws {
+        guard namespaces.contains(where: { C.topic.rawValue.hasPrefix($0 + ".") }) else {
+            throw ConcordError(
+                .internal,
+                "module \"\(name)\" cannot handle \(C.topic): its commands are named \(namespaces.map { "\($0).*" }.joined(separator: " or "))"
+            )
+        }
+        try bus.register(type, module: name, execution: execution, handler: handler)
     }
 
     /// Sends a command to whichever module handles it.

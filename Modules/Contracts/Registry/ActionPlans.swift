@@ -92,8 +92,14 @@ public struct ActionPlan: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, network, actor, title, themes, actions, version
+        case id
+        case network
+        case actor
+        case title
+        case themes
         case adoptedOn = "adopted_on"
+        case actions
+        case version
     }
 }
 
@@ -121,8 +127,12 @@ public struct AdoptActionPlan: Command {
     }
 
     enum CodingKeys: String, CodingKey {
-        case network, actor, title, themes, actions
+        case network
+        case actor
+        case title
+        case themes
         case adoptedOn = "adopted_on"
+        case actions
     }
 }
 
@@ -215,9 +225,13 @@ public struct ProgressUpdate: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case plan, action, on, changes, note
+        case plan
+        case action
+        case on
         case statusFrom = "status_from"
         case statusTo = "status_to"
+        case changes
+        case note
     }
 }
 
@@ -302,9 +316,12 @@ public struct PlanChanges: Codable, Sendable, Equatable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case action, title, indicators, updates
+            case action
+            case title
             case statusThen = "status_then"
             case statusNow = "status_now"
+            case indicators
+            case updates
         }
     }
 

@@ -124,10 +124,18 @@ public struct DeclarationFields: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case title, kind, network, founding, place, preamble, articles, parties, custodian
+        case title
+        case kind
+        case network
+        case founding
         case adoptedOn = "adopted_on"
+        case place
+        case preamble
+        case articles
+        case parties
         case entryIntoForce = "entry_into_force"
         case openToAccession = "open_to_accession"
+        case custodian
         case certifiedCopies = "certified_copies"
         case focalPoint = "focal_point"
     }
@@ -284,10 +292,18 @@ public struct AccessionApplication: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, declaration, actor, status, note, reviewer, reason, membership, version
+        case id
+        case declaration
+        case actor
+        case status
         case appliedOn = "applied_on"
+        case note
+        case reviewer
         case decidedBy = "decided_by"
         case decidedOn = "decided_on"
+        case reason
+        case membership
+        case version
     }
 }
 
@@ -357,8 +373,12 @@ public struct DecideAccession: Command {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, version, decision, reason, role
+        case id
+        case version
+        case decision
         case decidedBy = "decided_by"
+        case reason
+        case role
     }
 }
 

@@ -59,8 +59,11 @@ public struct BeginImport: Command {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, header, partial, force
+        case kind
+        case header
         case dryRun = "dry_run"
+        case partial
+        case force
     }
 }
 

@@ -52,8 +52,14 @@ public struct WorkingGroup: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, network, name, kind, mandate, members, version
+        case id
+        case network
+        case name
+        case kind
+        case mandate
         case establishedBy = "established_by"
+        case members
+        case version
     }
 }
 
@@ -182,9 +188,19 @@ public struct Project: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, network, name, kind, parent, description, participants, start, end, status, version
+        case id
+        case network
+        case name
+        case kind
+        case parent
+        case description
+        case participants
+        case start
+        case end
+        case status
         case endedOn = "ended_on"
         case endReason = "end_reason"
+        case version
     }
 }
 

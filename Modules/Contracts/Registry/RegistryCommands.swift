@@ -78,8 +78,15 @@ public struct ListActors: Query {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, country, region, network, status, text, cursor, limit
+        case kind
+        case country
+        case region
         case sizeClass = "size_class"
+        case network
+        case status
+        case text
+        case cursor
+        case limit
     }
 }
 
@@ -133,9 +140,12 @@ public struct CreateNetwork: Command {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, acronym, secretariat, charter
+        case name
+        case acronym
         case foundedOn = "founded_on"
         case foundedAt = "founded_at"
+        case secretariat
+        case charter
     }
 }
 

@@ -115,11 +115,46 @@ public struct ActorFields: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, country, population, capital, coordinates, languages
+        case name
         case otherNames = "other_names"
+        case kind
+        case country
+        case population
         case populationYear = "population_year"
+        case capital
         case timeZone = "time_zone"
+        case coordinates
+        case languages
         case focalPoints = "focal_points"
+    }
+
+    private struct LanguageKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// As the synthesized encoding, except that `other_names` is written in the order of its language tags: a
+    /// dictionary has no order of its own, and every reply and event must print its keys the same way each time.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        if let otherNames {
+            var names = container.nestedContainer(keyedBy: LanguageKey.self, forKey: .otherNames)
+            for language in otherNames.keys.sorted() {
+                try names.encode(otherNames[language], forKey: LanguageKey(stringValue: language))
+            }
+        }
+        try container.encode(kind, forKey: .kind)
+        try container.encode(country, forKey: .country)
+        try container.encodeIfPresent(population, forKey: .population)
+        try container.encodeIfPresent(populationYear, forKey: .populationYear)
+        try container.encodeIfPresent(capital, forKey: .capital)
+        try container.encodeIfPresent(timeZone, forKey: .timeZone)
+        try container.encodeIfPresent(coordinates, forKey: .coordinates)
+        try container.encodeIfPresent(languages, forKey: .languages)
+        try container.encodeIfPresent(focalPoints, forKey: .focalPoints)
     }
 }
 
@@ -144,9 +179,12 @@ public struct ActorRecord: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, fields, region, version
+        case id
+        case fields
+        case region
         case regionName = "region_name"
         case sizeClass = "size_class"
+        case version
     }
 }
 
@@ -176,9 +214,14 @@ public struct Network: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, acronym, secretariat, charter, version
+        case id
+        case name
+        case acronym
         case foundedOn = "founded_on"
         case foundedAt = "founded_at"
+        case secretariat
+        case charter
+        case version
     }
 }
 
@@ -235,9 +278,13 @@ public struct MembershipBasis: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, rule, source, declaration, application
+        case kind
+        case rule
+        case source
         case decidedBy = "decided_by"
         case decidedOn = "decided_on"
+        case declaration
+        case application
     }
 }
 
@@ -271,8 +318,16 @@ public struct Membership: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, actor, network, role, status, start, end, basis, version
+        case id
+        case actor
+        case network
+        case role
+        case status
+        case start
+        case end
+        case basis
         case endReason = "end_reason"
+        case version
     }
 }
 

@@ -8,12 +8,17 @@ public struct Ping: Query {
     public init() {}
 }
 
+/// The answer to `system.ping`, given only once every module that started serves its commands (before, and
+/// while stopping, `system.ping` is `unavailable`).
 public struct Pong: Codable, Sendable, Equatable {
     public var pong: Bool
+    /// Always `true`: the daemon serves every module that started.
+    public var ready: Bool
     public var version: String
 
     public init(version: String) {
         self.pong = true
+        self.ready = true
         self.version = version
     }
 }

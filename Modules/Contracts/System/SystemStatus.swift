@@ -110,6 +110,11 @@ public struct GatewayState: Codable, Sendable, Equatable {
     public var eventsDropped: UInt64
     public var commandsReceived: UInt64
     public var commandsRejected: UInt64
+    /// Replies that could not be delivered: the client had gone, or had more replies unread than the command
+    /// socket's send high-water mark (`reply_high_water_mark`) holds for it.
+    public var repliesDropped: UInt64
+    /// Replies the command socket queues for one client that is not reading before it drops the next.
+    public var replyHighWaterMark: Int32
     /// Peers disconnected by libzmq, for instance for a message over the size limit.
     public var peersDisconnected: UInt64
     public var clientsRefused: UInt64
@@ -123,6 +128,8 @@ public struct GatewayState: Codable, Sendable, Equatable {
         eventsDropped: UInt64,
         commandsReceived: UInt64,
         commandsRejected: UInt64,
+        repliesDropped: UInt64,
+        replyHighWaterMark: Int32,
         peersDisconnected: UInt64,
         clientsRefused: UInt64
     ) {
@@ -134,6 +141,8 @@ public struct GatewayState: Codable, Sendable, Equatable {
         self.eventsDropped = eventsDropped
         self.commandsReceived = commandsReceived
         self.commandsRejected = commandsRejected
+        self.repliesDropped = repliesDropped
+        self.replyHighWaterMark = replyHighWaterMark
         self.peersDisconnected = peersDisconnected
         self.clientsRefused = clientsRefused
     }
@@ -147,6 +156,8 @@ public struct GatewayState: Codable, Sendable, Equatable {
         case eventsDropped = "events_dropped"
         case commandsReceived = "commands_received"
         case commandsRejected = "commands_rejected"
+        case repliesDropped = "replies_dropped"
+        case replyHighWaterMark = "reply_high_water_mark"
         case peersDisconnected = "peers_disconnected"
         case clientsRefused = "clients_refused"
     }

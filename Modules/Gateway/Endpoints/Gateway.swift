@@ -32,6 +32,7 @@ public final class Gateway: Sendable {
         var eventsDropped: UInt64 = 0
         var commandsReceived: UInt64 = 0
         var commandsRejected: UInt64 = 0
+        var repliesDropped: UInt64 = 0
         var peersDisconnected: UInt64 = 0
         var clientsRefused: UInt64 = 0
     }
@@ -115,7 +116,7 @@ public final class Gateway: Sendable {
 
     /// Registers the gateway's own command, `system.allowlist.reload` (admin role).
     public func registerCommands() throws {
-        try bus.register(ReloadAllowlist.self, module: "gateway") { [weak self] _, _ in
+        try bus.register(ReloadAllowlist.self, module: "gateway", execution: .inline) { [weak self] _, _ in
             AllowlistReloaded(keys: self?.reloadAllowlist() ?? 0)
         }
     }
@@ -172,6 +173,8 @@ public final class Gateway: Sendable {
             eventsDropped: counters.eventsDropped,
             commandsReceived: counters.commandsReceived,
             commandsRejected: counters.commandsRejected,
+            repliesDropped: counters.repliesDropped,
+            replyHighWaterMark: options.commandsHighWaterMark,
             peersDisconnected: counters.peersDisconnected,
             clientsRefused: counters.clientsRefused + access.refusedConnections
         )
@@ -196,6 +199,7 @@ public final class Gateway: Sendable {
             }
             try events.set(ZMQOption.sendHighWaterMark, options.eventsHighWaterMark)
             try commands.set(ZMQOption.routerMandatory, Int32(1))
+            try commands.set(ZMQOption.sendHighWaterMark, options.commandsHighWaterMark)
             try commands.set(ZMQOption.heartbeatInterval, Int32(options.commandHeartbeatInterval.milliseconds))
             try commands.set(ZMQOption.heartbeatTimeout, Int32(options.commandHeartbeatTimeout.milliseconds))
             let monitorEndpoint = "inproc://concord-gateway-monitor-\(UUID().uuidString)"
@@ -337,6 +341,8 @@ public final class Gateway: Sendable {
         return !pending.replies.isEmpty
     }
 
+    /// Sends a reply without blocking the I/O thread; a reply that cannot go (the client went away, or has
+    /// `commandsHighWaterMark` replies unread) is dropped and counted in `gateway.replies_dropped`.
     private func sendReply(_ reply: Reply, on socket: ZMQSocket) {
         var frames = [reply.identity]
         if reply.delimited { frames.append([]) }
@@ -344,8 +350,16 @@ public final class Gateway: Sendable {
         do {
             try socket.send(frames, wait: false)
         } catch {
-            // The client went away (EHOSTUNREACH) or its queue is full: its reply cannot be delivered.
-            logger.debug("a reply could not be delivered", metadata: ["error": "\(error)"])
+            let dropped = counters.withLock { counters in
+                counters.repliesDropped += 1
+                return counters.repliesDropped
+            }
+            // The first drop, then one line per thousand, so a client that never reads cannot flood the log.
+            if dropped == 1 || dropped % 1000 == 0 {
+                logger.warning(
+                    "a reply could not be delivered: the client went away or is not reading its replies",
+                    metadata: ["error": "\(error)", "replies_dropped": "\(dropped)"])
+            }
         }
     }
 

@@ -8,6 +8,9 @@ public struct GatewayOptions: Sendable {
     public var maxMessageSize: Int64
     /// `ZMQ_SNDHWM` of the event socket: past it, messages to a slow subscriber are dropped.
     public var eventsHighWaterMark: Int32
+    /// `ZMQ_SNDHWM` of the command socket: the replies queued for one client that does not read them; past it,
+    /// replies to that client are dropped and counted (`gateway.replies_dropped`).
+    public var commandsHighWaterMark: Int32
     public var maxInFlightPerClient: Int
     /// ZMTP heartbeats on the command socket.
     public var commandHeartbeatInterval: Duration
@@ -25,6 +28,7 @@ public struct GatewayOptions: Sendable {
         heartbeatInterval: Duration = .seconds(1),
         maxMessageSize: Int64 = 1 << 20,
         eventsHighWaterMark: Int32 = 100_000,
+        commandsHighWaterMark: Int32 = 1000,
         maxInFlightPerClient: Int = 64,
         commandHeartbeatInterval: Duration = .seconds(5),
         commandHeartbeatTimeout: Duration = .seconds(15),
@@ -37,6 +41,7 @@ public struct GatewayOptions: Sendable {
         self.heartbeatInterval = heartbeatInterval
         self.maxMessageSize = maxMessageSize
         self.eventsHighWaterMark = eventsHighWaterMark
+        self.commandsHighWaterMark = commandsHighWaterMark
         self.maxInFlightPerClient = maxInFlightPerClient
         self.commandHeartbeatInterval = commandHeartbeatInterval
         self.commandHeartbeatTimeout = commandHeartbeatTimeout

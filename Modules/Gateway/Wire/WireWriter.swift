@@ -56,11 +56,11 @@ public struct WireWriter {
             bytes.append(UInt8(ascii: "]"))
         case .object(let fields):
             bytes.append(UInt8(ascii: "{"))
-            for (index, key) in fields.keys.sorted().enumerated() {
+            for (index, (key, member)) in fields.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 string(key)
                 bytes.append(UInt8(ascii: ":"))
-                self.value(fields[key]!)
+                self.value(member)
             }
             bytes.append(UInt8(ascii: "}"))
         }

@@ -2,7 +2,7 @@ import ConcordKit
 import Contracts
 
 /// An actor's JSON document, written by hand: byte for byte what ``JSONStreamEncoder`` writes from `ActorRecord`'s
-/// `Codable` conformance (the keys in the order of the types' `CodingKeys`, absent optionals left out), without
+/// `Codable` conformance (the keys in the order the types declare them, `other_names` by language tag, absent optionals left out), without
 /// its generic calls.
 ///
 /// A bulk import encodes hundreds of thousands of these while it holds the writer; through `Encodable` that was a
@@ -14,18 +14,30 @@ enum ActorDocument {
         out.raw(",\"fields\":")
         try write(actor.fields, into: &out)
         out.field(",\"region\":", actor.region)
-        out.field(",\"version\":", actor.version)
         out.field(",\"region_name\":", actor.regionName)
         out.field(",\"size_class\":", actor.sizeClass?.rawValue)
+        out.field(",\"version\":", actor.version)
         out.raw("}")
     }
 
     private static func write(_ fields: ActorFields, into out: inout JSONBytes) throws {
         out.field("{\"name\":", fields.name)
+        if let otherNames = fields.otherNames {
+            out.raw(",\"other_names\":{")
+            for (index, language) in otherNames.keys.sorted().enumerated() {
+                if index > 0 { out.raw(",") }
+                out.string(language)
+                out.raw(":")
+                out.string(otherNames[language] ?? "")
+            }
+            out.raw("}")
+        }
         out.field(",\"kind\":", fields.kind.rawValue)
         out.field(",\"country\":", fields.country)
         out.field(",\"population\":", fields.population)
+        out.field(",\"population_year\":", fields.populationYear)
         out.field(",\"capital\":", fields.capital?.rawValue)
+        out.field(",\"time_zone\":", fields.timeZone)
         if let coordinates = fields.coordinates {
             out.raw(",\"coordinates\":{\"latitude\":")
             try out.double(coordinates.latitude)
@@ -37,18 +49,6 @@ enum ActorDocument {
             out.raw(",\"languages\":")
             out.array(languages) { out, language in out.string(language) }
         }
-        if let otherNames = fields.otherNames {
-            out.raw(",\"other_names\":{")
-            for (index, (language, name)) in otherNames.enumerated() {
-                if index > 0 { out.raw(",") }
-                out.string(language)
-                out.raw(":")
-                out.string(name)
-            }
-            out.raw("}")
-        }
-        out.field(",\"population_year\":", fields.populationYear)
-        out.field(",\"time_zone\":", fields.timeZone)
         if let focalPoints = fields.focalPoints {
             out.raw(",\"focal_points\":")
             out.array(focalPoints) { out, point in

@@ -279,4 +279,35 @@ import Testing
         #expect(ledger.error?.contains("ledger.v9") == true)
         #expect(harness.runtime.moduleStates.first { $0.name == "system" }?.state == .running)
     }
+
+    @Test func replayBySubjectFindsEveryEventNamingTheIDAndOnlyThose() async throws {
+        let harness = try await TestHarness(modules: [TestLedger()])
+        defer { Task { await harness.close() } }
+        let id = EntityID.next()
+        _ = try await harness.send(RecordEntry(name: id.uppercased(), amount: 1))
+        _ = try await harness.send(RecordEntry(name: "unrelated", amount: 2))
+        _ = try await harness.send(RecordEntry(name: id, amount: 3))
+        let found = try await harness.journal.replay(after: 0, prefixes: nil, limit: 10, subject: id)
+        #expect(found.map(\.seq) == [1, 3])
+        #expect(try await harness.journal.replay(after: 1, prefixes: nil, limit: 10, subject: id).map(\.seq) == [3])
+        #expect(try await harness.journal.replay(after: 0, prefixes: ["other."], limit: 10, subject: id).isEmpty)
+    }
+
+    @Test func aJournalWrittenBeforeTheSubjectIndexIsIndexedWhenOpened() async throws {
+        let harness = try await TestHarness(modules: [TestLedger()])
+        defer { Task { await harness.close() } }
+        let id = EntityID.next()
+        _ = try await harness.send(RecordEntry(name: id, amount: 1))
+        // Back to the bus's schema 1: no index, and its migration not yet applied.
+        try await harness.journal.pool.write { db in
+            try db.execute(
+                sql: """
+                    DROP TABLE bus_subjects;
+                    DELETE FROM grdb_migrations WHERE identifier = 'bus.v2';
+                    UPDATE bus_meta SET value = '1' WHERE key = 'schema_version';
+                    """)
+        }
+        try await harness.restart(modules: [TestLedger()])
+        #expect(try await harness.journal.replay(after: 0, prefixes: nil, limit: 10, subject: id).map(\.seq) == [1])
+    }
 }

@@ -27,7 +27,8 @@ import Testing
                 FocalPoint(name: "Nguyễn", title: "Director", email: "a@hue.example", phone: "+84 1", language: "vi"),
                 FocalPoint(name: "Lê"),
             ]),
-        region: "035", regionName: "South-eastern Asia", version: 12)
+        region: "035", regionName: "South-eastern Asia", inactiveSince: "2026-11-30", inactiveReason: "merged \"x\"",
+        version: 12)
 
     @Test(arguments: [
         full,
@@ -59,8 +60,8 @@ import Testing
     @Test func everyPropertyOfTheRecordIsWritten() {
         let full = Self.full
         #expect(
-            Mirror(reflecting: full).children.count == 6,
-            "ActorRecord: id, fields, region, region_name, size_class, version")
+            Mirror(reflecting: full).children.count == 8,
+            "ActorRecord: id, fields, region, region_name, size_class, inactive_since, inactive_reason, version")
         #expect(Mirror(reflecting: full.fields).children.count == 11, "ActorFields")
         #expect(Mirror(reflecting: full.fields.focalPoints![0]).children.count == 5, "FocalPoint")
         #expect(Mirror(reflecting: full.fields.coordinates!).children.count == 2, "Coordinates")

@@ -11,6 +11,7 @@ struct JournalStatements {
     private let release: BoundStatement
     private let rollback: BoundStatement
     private let insertEvent: BoundStatement
+    private let insertSubject: BoundStatement
 
     init(_ db: Database) throws {
         savepoint = try BoundStatement(db, sql: "SAVEPOINT concord_write")
@@ -21,6 +22,7 @@ struct JournalStatements {
             sql:
                 "INSERT INTO bus_journal(seq, id, topic, time, source, correlation_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?)"
         )
+        insertSubject = try BoundStatement(db, sql: "INSERT OR IGNORE INTO bus_subjects(subject, seq) VALUES (?, ?)")
     }
 
     /// Opens the savepoint that isolates one write from the others of its group.
@@ -53,5 +55,10 @@ struct JournalStatements {
         insertEvent.bind(correlationID, at: 6)
         insertEvent.bind(utf8: payload, at: 7)
         try insertEvent.run()
+        for subject in EventSubjects.ids(in: payload) {
+            insertSubject.bind(subject, at: 1)
+            insertSubject.bind(Int64(seq), at: 2)
+            try insertSubject.run()
+        }
     }
 }

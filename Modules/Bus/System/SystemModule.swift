@@ -56,7 +56,8 @@ struct SystemModule: Module {
         }
         // The head is read first; events committed meanwhile may follow it, so the reply's head covers them too.
         let head = journal.headSeq
-        let envelopes = try await journal.replay(after: query.afterSeq, prefixes: query.topics, limit: limit)
+        let envelopes = try await journal.replay(
+            after: query.afterSeq, prefixes: query.topics, limit: limit, subject: query.subject)
         return ReplayedEvents(events: envelopes.map(\.jsonObject), headSeq: max(head, envelopes.last?.seq ?? 0))
     }
 }

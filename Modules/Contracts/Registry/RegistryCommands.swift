@@ -202,7 +202,7 @@ public struct EndMembership: Command {
 
     public var id: String
     public var version: Int
-    /// Default ended.
+    /// `ended` (the default) or `withdrawn`; a suspension is `registry.membership.suspend`.
     public var status: MembershipStatus?
     public var end: String?
     public var reason: String?
@@ -221,17 +221,27 @@ public struct MembershipChange: Codable, Sendable, Equatable {
     public var membership: Membership
     public var derivedStarted: [Membership]
     public var derivedEnded: [Membership]
+    /// Derived memberships suspended or reinstated with their source (absent when none).
+    public var derivedSuspended: [Membership]?
+    public var derivedReinstated: [Membership]?
 
-    public init(membership: Membership, derivedStarted: [Membership], derivedEnded: [Membership]) {
+    public init(
+        membership: Membership, derivedStarted: [Membership], derivedEnded: [Membership],
+        derivedSuspended: [Membership]? = nil, derivedReinstated: [Membership]? = nil
+    ) {
         self.membership = membership
         self.derivedStarted = derivedStarted
         self.derivedEnded = derivedEnded
+        self.derivedSuspended = derivedSuspended
+        self.derivedReinstated = derivedReinstated
     }
 
     enum CodingKeys: String, CodingKey {
         case membership
         case derivedStarted = "derived_started"
         case derivedEnded = "derived_ended"
+        case derivedSuspended = "derived_suspended"
+        case derivedReinstated = "derived_reinstated"
     }
 }
 

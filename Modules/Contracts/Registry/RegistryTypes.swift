@@ -167,14 +167,23 @@ public struct ActorRecord: Codable, Sendable, Equatable {
     public var regionName: String
     /// Derived from the population; absent when the population is unknown.
     public var sizeClass: SizeClass?
+    /// The date the actor stopped being active (merged, dissolved, left the field); absent while it is active.
+    /// An inactive actor keeps its history; its memberships have ended and it can start no new one.
+    public var inactiveSince: String?
+    public var inactiveReason: String?
     public var version: Int
 
-    public init(id: String, fields: ActorFields, region: String, regionName: String, version: Int) {
+    public init(
+        id: String, fields: ActorFields, region: String, regionName: String, inactiveSince: String? = nil,
+        inactiveReason: String? = nil, version: Int
+    ) {
         self.id = id
         self.fields = fields
         self.region = region
         self.regionName = regionName
         self.sizeClass = fields.population.map(SizeClass.init(population:))
+        self.inactiveSince = inactiveSince
+        self.inactiveReason = inactiveReason
         self.version = version
     }
 
@@ -184,6 +193,8 @@ public struct ActorRecord: Codable, Sendable, Equatable {
         case region
         case regionName = "region_name"
         case sizeClass = "size_class"
+        case inactiveSince = "inactive_since"
+        case inactiveReason = "inactive_reason"
         case version
     }
 }
@@ -368,11 +379,14 @@ public struct MembershipRule: Codable, Sendable, Equatable {
     public var target: String
     public var role: MembershipRole
     public var conditions: RuleConditions
+    /// The date the rule was retired on; a retired rule derives nothing, and what it derived has ended.
+    public var retired: String?
+    public var retiredReason: String?
     public var version: Int
 
     public init(
         id: String, name: String, source: String, target: String, role: MembershipRole, conditions: RuleConditions,
-        version: Int
+        retired: String? = nil, retiredReason: String? = nil, version: Int
     ) {
         self.id = id
         self.name = name
@@ -380,6 +394,20 @@ public struct MembershipRule: Codable, Sendable, Equatable {
         self.target = target
         self.role = role
         self.conditions = conditions
+        self.retired = retired
+        self.retiredReason = retiredReason
         self.version = version
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case name
+        case source
+        case target
+        case role
+        case conditions
+        case retired
+        case retiredReason = "retired_reason"
+        case version
     }
 }

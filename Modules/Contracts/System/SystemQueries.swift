@@ -69,17 +69,21 @@ public struct ReplayEvents: Query {
     public var topics: [String]?
     /// At most this many events (default 1000, at most 10000).
     public var limit: Int?
+    /// Only events whose payload names this id (an entity's UUID), found through the journal's index.
+    public var subject: String?
 
-    public init(afterSeq: UInt64, topics: [String]? = nil, limit: Int? = nil) {
+    public init(afterSeq: UInt64, topics: [String]? = nil, limit: Int? = nil, subject: String? = nil) {
         self.afterSeq = afterSeq
         self.topics = topics
         self.limit = limit
+        self.subject = subject
     }
 
     enum CodingKeys: String, CodingKey {
         case afterSeq = "after_seq"
         case topics
         case limit
+        case subject
     }
 }
 

@@ -10,6 +10,9 @@ import Foundation
 /// derived again, and a rule never derives a network that is already on the chain that led to it, so
 /// evaluation ends after at most one derivation per network. The work is linear in the actor's
 /// memberships times the rules: changing one actor never looks at any other.
+///
+/// A derivation follows its source's state: derived from a suspended membership (or from one derived from it),
+/// it is suspended too, and reinstated when the source is. Retired rules derive nothing.
 struct RuleEngine {
     let store: RegistryStore
     let rules: [MembershipRule]
@@ -19,7 +22,7 @@ struct RuleEngine {
 
     init(store: RegistryStore, rules: [MembershipRule], today: String) {
         self.store = store
-        self.rules = rules
+        self.rules = rules.filter { $0.retired == nil }
         self.today = today
         var regions: [String: Set<String>] = [:]
         for rule in rules {
@@ -34,6 +37,8 @@ struct RuleEngine {
     struct Outcome {
         var started: [Membership] = []
         var ended: [Membership] = []
+        var suspended: [Membership] = []
+        var reinstated: [Membership] = []
     }
 
     private struct Derivation {
@@ -41,6 +46,8 @@ struct RuleEngine {
         var source: Source
         /// Networks on the path from the membership that is not derived to this one.
         var chain: [String]
+        /// Whether a membership on that path is suspended, so this one is too.
+        var suspended: Bool
     }
 
     /// What a derivation comes from: a membership that exists, or the one this evaluation derives into a
@@ -58,24 +65,25 @@ struct RuleEngine {
     func reconcile(actor id: String) throws -> Outcome {
         guard let actor = try store.actor(id) else { return Outcome() }
         let memberships = try store.memberships(actor: id)
-        let active = memberships.filter { $0.status == .active }
-        let base = active.filter { $0.basis.kind != .rule }
-        let existingDerived = active.filter { $0.basis.kind == .rule }
+        let current = memberships.filter { $0.status == .active || $0.status == .suspended }
+        let base = current.filter { $0.basis.kind != .rule }
+        let existingDerived = current.filter { $0.basis.kind == .rule }
         let bySource = Dictionary(grouping: rules, by: \.source)
 
         var held = Set(base.map(\.network))
         var desired: [String: Derivation] = [:]  // by target network
-        var queue: [(network: String, membership: Source, chain: [String])] = base.map {
-            ($0.network, .membership($0.id), [$0.network])
+        var queue: [(network: String, membership: Source, chain: [String], suspended: Bool)] = base.map {
+            ($0.network, .membership($0.id), [$0.network], $0.status == .suspended)
         }
         var index = 0
         while index < queue.count {
-            let (network, source, chain) = queue[index]
+            let (network, source, chain, suspended) = queue[index]
             index += 1
             for rule in bySource[network] ?? [] where Self.meets(actor, rule.conditions, regions: regions[rule.id]) {
                 guard !held.contains(rule.target), !chain.contains(rule.target) else { continue }
                 held.insert(rule.target)
-                desired[rule.target] = Derivation(rule: rule, source: source, chain: chain + [rule.target])
+                desired[rule.target] = Derivation(
+                    rule: rule, source: source, chain: chain + [rule.target], suspended: suspended)
                 // An unchanged derived membership keeps its id, so what it derives keeps a valid source.
                 let existing = existingDerived.first {
                     $0.network == rule.target && $0.basis.rule == rule.id && $0.basis.source == source.existingID
@@ -83,7 +91,7 @@ struct RuleEngine {
                 queue.append(
                     (
                         rule.target, existing.map { .membership($0.id) } ?? .derived(network: rule.target),
-                        chain + [rule.target]
+                        chain + [rule.target], suspended
                     )
                 )
             }
@@ -96,6 +104,18 @@ struct RuleEngine {
                 wanted.source.existingID == membership.basis.source
             {
                 ids[membership.network] = membership.id
+                let status: MembershipStatus = wanted.suspended ? .suspended : .active
+                if membership.status != status {
+                    var changed = membership
+                    changed.status = status
+                    changed.version += 1
+                    try store.save(changed, inserting: false)
+                    if status == .suspended {
+                        outcome.suspended.append(changed)
+                    } else {
+                        outcome.reinstated.append(changed)
+                    }
+                }
                 continue
             }
             var ended = membership
@@ -122,7 +142,7 @@ struct RuleEngine {
                 actor: id,
                 network: target,
                 role: derivation.rule.role,
-                status: .active,
+                status: derivation.suspended ? .suspended : .active,
                 start: today,
                 end: nil,
                 basis: MembershipBasis(kind: .rule, rule: derivation.rule.id, source: source),

@@ -16,6 +16,8 @@ enum ActorDocument {
         out.field(",\"region\":", actor.region)
         out.field(",\"region_name\":", actor.regionName)
         out.field(",\"size_class\":", actor.sizeClass?.rawValue)
+        out.field(",\"inactive_since\":", actor.inactiveSince)
+        out.field(",\"inactive_reason\":", actor.inactiveReason)
         out.field(",\"version\":", actor.version)
         out.raw("}")
     }

@@ -316,13 +316,13 @@ struct RegistryStore {
         ).map { try decode(Membership.self, $0) }
     }
 
-    /// The actor's active or applied membership of the network, if any.
+    /// The actor's active, applied or suspended membership of the network, if any.
     func currentMembership(actor: String, network: String) throws -> Membership? {
         try String.fetchOne(
             db,
             sql: """
                 SELECT doc FROM registry_memberships
-                WHERE actor = ? AND network = ? AND status IN ('active', 'applied') LIMIT 1
+                WHERE actor = ? AND network = ? AND status IN ('active', 'applied', 'suspended') LIMIT 1
                 """,
             arguments: [actor, network]
         ).map { try decode(Membership.self, $0) }
@@ -371,10 +371,42 @@ struct RegistryStore {
             arguments: [rule.id, rule.source, rule.target, try json(rule), rule.version])
     }
 
-    /// Actors with an active membership in `network`, for applying a new rule (linear in its members).
+    /// Actors with an active or suspended membership in `network`, for applying a new rule (linear in its
+    /// members).
     func activeMembers(of network: String) throws -> [String] {
         try String.fetchAll(
-            db, sql: "SELECT DISTINCT actor FROM registry_memberships WHERE network = ? AND status = 'active'",
+            db,
+            sql: """
+                SELECT DISTINCT actor FROM registry_memberships WHERE network = ? AND status IN ('active', 'suspended')
+                """,
             arguments: [network])
+    }
+
+    func rule(_ id: String) throws -> MembershipRule? {
+        try String.fetchOne(db, sql: "SELECT doc FROM registry_rules WHERE id = ?", arguments: [id])
+            .map { try decode(MembershipRule.self, $0) }
+    }
+
+    func save(_ rule: MembershipRule) throws {
+        try db.execute(
+            sql: "UPDATE registry_rules SET doc = ?, version = ? WHERE id = ?",
+            arguments: [try json(rule), rule.version, rule.id])
+    }
+
+    /// Actors holding a membership (active or suspended) that `rule` derived.
+    func actors(derivedBy rule: String) throws -> [String] {
+        try String.fetchAll(
+            db,
+            sql: """
+                SELECT DISTINCT actor FROM registry_memberships
+                WHERE status IN ('active', 'suspended') AND json_extract(doc, '$.basis.rule') = ?
+                """,
+            arguments: [rule])
+    }
+
+    func update(_ network: Network) throws {
+        try db.execute(
+            sql: "UPDATE registry_networks SET doc = ?, version = ? WHERE id = ?",
+            arguments: [try json(network), network.version, network.id])
     }
 }

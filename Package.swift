@@ -137,6 +137,7 @@ let package = Package(
         .executableTarget(
             name: "concordctl",
             dependencies: [
+                "ConcordKit",
                 "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

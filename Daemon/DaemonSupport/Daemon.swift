@@ -20,7 +20,7 @@ public enum Daemon {
 
     /// Opens the store and runs until a shutdown signal; throws ``StoreError`` when the store cannot be used.
     ///
-    /// With `demo`, the founding documents in ``DemoData`` are recorded before READY, unless the register has
+    /// With `demo`, the founding documents in ``FoundingDocuments`` (the registry's seeds) are recorded before READY, unless the register has
     /// networks already.
     public static func run(
         configuration: DaemonConfiguration, modules: [any Module] = Daemon.modules, demo: Bool = false
@@ -49,7 +49,7 @@ public enum Daemon {
                     guard demo, let bus = runtimeBox.runtime?.bus else { return announce() }
                     Task {
                         do {
-                            let loaded = try await DemoData.load(into: bus)
+                            let loaded = try await FoundingDocuments.load(into: bus)
                             logger.info(
                                 loaded
                                     ? "demo data loaded: the four founding documents"

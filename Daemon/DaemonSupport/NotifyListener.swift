@@ -1,3 +1,4 @@
+import ConcordKit
 public import Foundation
 
 #if canImport(Glibc)
@@ -38,8 +39,7 @@ public final class NotifyListener: Sendable {
     /// Waits up to `timeout` for the next datagram; `nil` when none came.
     public func receive(timeout: Duration) -> String? {
         var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        let milliseconds = Int32(
-            timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int32(clamping: timeout.milliseconds)
         guard poll(&poller, 1, milliseconds) == 1 else { return nil }
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = recv(descriptor, &buffer, buffer.count, 0)

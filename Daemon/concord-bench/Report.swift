@@ -1,3 +1,4 @@
+import ConcordKit
 import Foundation
 
 /// One benchmark result, printed as one JSON object per line.
@@ -29,10 +30,4 @@ struct Report {
 /// Seconds since `start`.
 func seconds(since start: ContinuousClock.Instant) -> Double {
     (ContinuousClock.now - start).seconds
-}
-
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConcordKit
 import Foundation
 import ZeroMQ
 
@@ -87,11 +88,12 @@ func runTool(_ body: () throws -> Void) throws {
     }
 }
 
-func printJSON(_ value: Any, pretty: Bool) throws {
-    var options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]
-    if pretty { options.insert(.prettyPrinted) }
-    let data = try JSONSerialization.data(withJSONObject: value, options: options)
-    FileHandle.standardOutput.write(data + Data("\n".utf8))
+/// Prints `value` as the daemon wrote it, keys in their order (`pretty`: indented by two spaces).
+func printJSON(_ value: JSONValue, pretty: Bool) {
+    var json = JSONBytes()
+    json.value(value, indent: pretty ? 2 : 0)
+    json.raw("\n")
+    FileHandle.standardOutput.write(Data(json.bytes))
 }
 
 struct Call: ParsableCommand {
@@ -129,7 +131,7 @@ struct Call: ParsableCommand {
             let client = try CommandClient(options: try connection.connection())
             let reply = try client.call(command, args: parsedArgs, idempotencyKey: idempotencyKey)
             if reply["ok"] as? Bool == true {
-                try printJSON(reply["result"] ?? NSNull(), pretty: !compact)
+                printJSON(reply.value["result"] ?? .null, pretty: !compact)
             } else {
                 let error = reply["error"] as? [String: Any]
                 throw ToolError(
@@ -158,7 +160,7 @@ struct Status: ParsableCommand {
                 throw ToolError("\(error?["code"] as? String ?? "error"): \(error?["message"] as? String ?? "")")
             }
             if json {
-                try printJSON(status, pretty: true)
+                printJSON(reply.value["result"] ?? .null, pretty: true)
                 return
             }
             var lines = [

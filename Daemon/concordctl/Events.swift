@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConcordKit
 import Foundation
 import ZeroMQ
 
@@ -45,10 +46,9 @@ struct Events: ParsableCommand {
             while !follower.done {
                 guard try poller.poll(timeoutMilliseconds: 250)[0] else { continue }
                 while !follower.done, let message = try subscriber.receive(wait: false) {
-                    guard message.frames.count == 2,
-                        let envelope = try? JSONSerialization.jsonObject(with: Data(message.frames[1]))
-                            as? [String: Any]
-                    else { continue }
+                    guard message.frames.count == 2, let envelope = JSONValue.parse(message.frames[1]) else {
+                        continue
+                    }
                     try follower.receive(topic: String(decoding: message.frames[0], as: UTF8.self), envelope)
                 }
             }
@@ -77,13 +77,13 @@ struct Follower {
         topics.isEmpty || topics.contains { topic.hasPrefix($0) }
     }
 
-    mutating func receive(topic: String, _ envelope: [String: Any]) throws {
+    mutating func receive(topic: String, _ envelope: JSONValue) throws {
         if topic == "system.heartbeat" {
-            let head = ((envelope["payload"] as? [String: Any])?["head_seq"] as? NSNumber)?.uint64Value ?? 0
+            let head = envelope["payload"]?["head_seq"]?.intValue.map { UInt64(clamping: $0) } ?? 0
             if head > last { try catchUp() }
             return
         }
-        guard let seq = (envelope["seq"] as? NSNumber)?.uint64Value, seq > last else { return }
+        guard let seq = envelope["seq"]?.intValue.map({ UInt64(clamping: $0) }), seq > last else { return }
         if seq == last + 1 {
             last = seq
             if matches(topic) { try emit(envelope) }
@@ -98,27 +98,29 @@ struct Follower {
             var args: [String: Any] = ["after_seq": last, "limit": 1000]
             if !topics.isEmpty { args["topics"] = topics }
             let reply = try client.call("events.replay", args: args)
-            guard reply["ok"] as? Bool == true, let result = reply["result"] as? [String: Any] else {
+            guard reply["ok"] as? Bool == true, let result = reply.value["result"] else {
                 let error = reply["error"] as? [String: Any]
                 throw ToolError(
                     "events.replay: \(error?["code"] as? String ?? "error"): \(error?["message"] as? String ?? "")")
             }
-            let events = result["events"] as? [[String: Any]] ?? []
+            guard case .array(let events) = result["events"] ?? .null else {
+                throw ToolError("events.replay: the reply holds no events")
+            }
             for envelope in events {
-                guard let seq = (envelope["seq"] as? NSNumber)?.uint64Value, seq > last else { continue }
+                guard let seq = envelope["seq"]?.intValue.map({ UInt64(clamping: $0) }), seq > last else { continue }
                 last = seq
                 try emit(envelope)
                 if done { return }
             }
             if events.count < 1000 {
-                last = max(last, (result["head_seq"] as? NSNumber)?.uint64Value ?? last)
+                last = max(last, result["head_seq"]?.intValue.map { UInt64(clamping: $0) } ?? last)
                 return
             }
         }
     }
 
-    mutating func emit(_ envelope: [String: Any]) throws {
-        try printJSON(envelope, pretty: false)
+    mutating func emit(_ envelope: JSONValue) throws {
+        printJSON(envelope, pretty: false)
         printed += 1
     }
 }

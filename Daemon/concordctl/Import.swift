@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConcordKit
 import Foundation
 
 #if canImport(Glibc)
@@ -8,6 +9,9 @@ import Foundation
 /// `concordctl import actors|memberships FILE.csv`: checks a CSV file row by row through the daemon, then
 /// writes it in one transaction.
 struct Import: ParsableCommand {
+    /// Requests stay well below the daemon's 1 MiB message limit (docs/protocol.md).
+    static let maximumPieceBytes = 512 * 1024
+
     static let configuration = CommandConfiguration(
         abstract: "Import actors or memberships from a CSV file (all or nothing unless --partial).",
         discussion: """
@@ -60,11 +64,15 @@ struct Import: ParsableCommand {
                 throw ToolError("\(file): is not UTF-8 text", exitCode: 65)
             }
             if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-            let (header, body) = try CSVFile.split(text, file: file)
-            let pieces = CSVFile.chunks(of: body, firstLine: 2, rowsPerChunk: rowsPerRequest)
-            if let long = pieces.first(where: { $0.csv.utf8.count > 2 * CSVFile.maximumChunkBytes }) {
+            guard let (header, firstLine, body) = CSVRecords.header(of: text) else {
+                throw ToolError("\(file): expected a header line and rows, found one line", exitCode: 65)
+            }
+            let pieces = CSVRecords.split(
+                body, firstLine: firstLine, maxRecords: rowsPerRequest, maxBytes: Self.maximumPieceBytes
+            ).filter { !$0.text.allSatisfy(\.isWhitespace) }
+            if let long = pieces.first(where: { $0.text.utf8.count > 2 * Self.maximumPieceBytes }) {
                 throw ToolError(
-                    "\(file): the record on line \(long.firstLine) is over 1 MiB (an unbalanced quote?)", exitCode: 65)
+                    "\(file): the record on line \(long.line) is over 1 MiB (an unbalanced quote?)", exitCode: 65)
             }
             let total = pieces.reduce(0) { $0 + $1.records }
 
@@ -90,7 +98,7 @@ struct Import: ParsableCommand {
                     let reply = try result(
                         writing.call(
                             "registry.import.rows",
-                            encoding: RowsArguments(import: id, firstLine: piece.firstLine, csv: piece.csv)
+                            encoding: RowsArguments(import: id, firstLine: piece.line, csv: String(piece.text))
                         ))
                     for row in reply["rejected"] as? [[String: Any]] ?? [] {
                         rejected.append((row["line"] as? Int ?? 0, row["reason"] as? String ?? "rejected"))
@@ -116,9 +124,10 @@ struct Import: ParsableCommand {
                         + "(fix them, or use --partial to import the \(total - rejected.count) valid rows)",
                     exitCode: 65)
             }
-            let summary = try result(writing.call("registry.import.commit", args: ["import": id]))
+            let committed = try writing.call("registry.import.commit", args: ["import": id])
+            let summary = try result(committed)
             if json {
-                try printJSON(summary, pretty: false)
+                printJSON(committed.value["result"] ?? .null, pretty: false)
             } else {
                 let imported = summary["imported"] as? Int ?? 0
                 let verb = dryRun ? "checked, nothing written (dry run)" : "imported \(imported)"
@@ -142,7 +151,7 @@ struct Import: ParsableCommand {
     }
 
     /// The `result` of a reply, or its error as a ToolError.
-    private func result(_ reply: [String: Any]) throws -> [String: Any] {
+    private func result(_ reply: Reply) throws -> [String: Any] {
         guard reply["ok"] as? Bool == true else {
             let error = reply["error"] as? [String: Any]
             throw ToolError(
@@ -159,62 +168,6 @@ struct Import: ParsableCommand {
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
             throw ToolError("--report \(path): cannot be written", exitCode: 73)
         }
-    }
-}
-
-/// Cutting a CSV file between records, so each piece can be read on its own.
-enum CSVFile {
-    /// The header's column names and the text after the header line.
-    static func split(_ text: String, file: String) throws -> ([String], Substring) {
-        guard let end = text.firstIndex(where: \.isNewline) else {
-            throw ToolError("\(file): expected a header line and rows, found one line", exitCode: 65)
-        }
-        let header = text[..<end].split(separator: ",", omittingEmptySubsequences: false).map {
-            $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" \r"))
-        }
-        var body = text[end...]
-        while body.first?.isNewline == true { body.removeFirst() }
-        return (header, body)
-    }
-
-    /// Requests stay well below the daemon's 1 MiB message limit (PROTOCOL.md).
-    static let maximumChunkBytes = 512 * 1024
-
-    /// Pieces of at most `rowsPerChunk` records and about ``maximumChunkBytes``, each with the line it starts
-    /// on. A newline inside a quoted field does not end a record: a line ends one when the quotes so far balance.
-    static func chunks(of text: Substring, firstLine: Int, rowsPerChunk: Int) -> [(
-        firstLine: Int, csv: String, records: Int
-    )] {
-        var chunks: [(Int, String, Int)] = []
-        var start = text.startIndex
-        var startLine = firstLine
-        var line = firstLine
-        var records = 0
-        var quoted = false
-        let utf8 = text.utf8
-        var index = utf8.startIndex
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            utf8.formIndex(after: &index)
-            if byte == UInt8(ascii: "\"") {
-                quoted.toggle()
-            } else if byte == UInt8(ascii: "\n") {
-                line += 1
-                guard !quoted else { continue }
-                records += 1
-                if records == rowsPerChunk || utf8.distance(from: start, to: index) >= maximumChunkBytes {
-                    chunks.append((startLine, String(text[start..<index]), records))
-                    start = index
-                    startLine = line
-                    records = 0
-                }
-            }
-        }
-        let rest = text[start...]
-        if !rest.allSatisfy(\.isWhitespace) {
-            chunks.append((startLine, String(rest), records + (rest.last?.isNewline == true ? 0 : 1)))
-        }
-        return chunks
     }
 }
 

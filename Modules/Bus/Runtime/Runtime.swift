@@ -1,6 +1,6 @@
 public import ConcordKit
 public import Contracts
-public import Foundation
+import Foundation
 public import Logging
 public import ServiceLifecycle
 import Synchronization
@@ -378,13 +378,5 @@ public final class Runtime: Service, Sendable {
                 logger.warning("expired idempotency keys could not be purged", metadata: ["error": "\(error)"])
             }
         }
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as a `TimeInterval`.
-    public var seconds: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

@@ -489,10 +489,3 @@ public final class Gateway: Sendable {
         if wasEmpty && !onIOThread { wakeup.signal() }
     }
 }
-
-extension Duration {
-    var milliseconds: Int {
-        let (seconds, attoseconds) = components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
-    }
-}

@@ -36,34 +36,9 @@ public struct WireWriter {
     }
 
     public mutating func value(_ value: JSONValue) {
-        switch value {
-        case .null: raw("null")
-        case .bool(let flag): flag ? raw("true") : raw("false")
-        case .int(let number): self.number(number)
-        case .double(let number):
-            if number.isFinite {
-                raw(Array("\(number)".utf8))
-            } else {
-                raw("null")
-            }
-        case .string(let text): string(text)
-        case .array(let items):
-            bytes.append(UInt8(ascii: "["))
-            for (index, item) in items.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                self.value(item)
-            }
-            bytes.append(UInt8(ascii: "]"))
-        case .object(let fields):
-            bytes.append(UInt8(ascii: "{"))
-            for (index, (key, member)) in fields.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                string(key)
-                bytes.append(UInt8(ascii: ":"))
-                self.value(member)
-            }
-            bytes.append(UInt8(ascii: "}"))
-        }
+        var json = JSONBytes(capacity: 64)
+        json.value(value)
+        bytes.append(contentsOf: json.bytes)
     }
 
     /// A UUID in lowercase hexadecimal with dashes.

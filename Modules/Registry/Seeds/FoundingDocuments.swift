@@ -7,7 +7,7 @@ import Foundation
 ///
 /// Populations are the latest official figures known for each city, with their year; what the documents do not
 /// say (member lists beyond the named parties, signatory names) is not invented.
-public enum DemoData {
+public enum FoundingDocuments {
 
     struct Sender {
         let bus: any MessageBus

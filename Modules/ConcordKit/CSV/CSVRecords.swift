@@ -1,4 +1,4 @@
-import ConcordKit
+import Foundation
 
 /// The records of a piece of CSV (RFC 4180), each with the file line it starts on.
 ///
@@ -8,16 +8,26 @@ import ConcordKit
 ///
 /// The CSV libraries at hand read a character or a Unicode scalar at a time, near 25 MB/s here; this reads the
 /// bytes at several times that, which a 250 000-row import needs.
-enum CSVRecords {
+///
+/// The one CSV reader of the project: the registry's import reads with it, and `concordctl import` cuts files
+/// with it before sending them.
+public enum CSVRecords {
     /// A record, or what is wrong with it.
-    struct Record: Sendable {
-        var line: Int
-        var fields: [String]
+    public struct Record: Sendable {
+        public var line: Int
+        public var fields: [String]
         /// Why the record cannot be read; its fields are then what could be read.
-        var problem: String?
+        public var problem: String?
     }
 
-    static func read(_ text: Substring, firstLine: Int) -> [Record] {
+    /// A run of whole records cut from a text, with the line it starts on and how many records it holds.
+    public struct Piece: Sendable {
+        public var line: Int
+        public var text: Substring
+        public var records: Int
+    }
+
+    public static func read(_ text: Substring, firstLine: Int) -> [Record] {
         var text = text
         return text.withUTF8 { bytes in read(bytes, firstLine: firstLine) }
     }
@@ -134,36 +144,59 @@ enum CSVRecords {
         }
     }
 
-    /// `text` cut into at most `count` pieces of whole records, about equal in size, each with the line it
-    /// starts on: a newline ends a record only outside quotes (an escaped quote, `""`, toggles twice).
-    static func split(_ text: String, firstLine: Int, into count: Int) -> [(line: Int, text: Substring)] {
+    /// `text` cut between records into pieces, each ending after the record that brings it to `maxRecords` records
+    /// or `maxBytes` bytes, and at most `maxPieces` of them (the last takes the rest). A newline ends a record only
+    /// outside quotes (an escaped quote, `""`, toggles twice); an empty line counts as a record here.
+    public static func split(
+        _ text: Substring, firstLine: Int, maxRecords: Int = .max, maxBytes: Int = .max, maxPieces: Int = .max
+    ) -> [Piece] {
         let utf8 = text.utf8
-        let target = utf8.count / max(count, 1)
-        guard count > 1, target > 0 else { return [(firstLine, text[...])] }
-        var pieces: [(line: Int, text: Substring)] = []
+        var pieces: [Piece] = []
         var start = utf8.startIndex
         var startLine = firstLine
         var line = firstLine
         var quoted = false
         var size = 0
+        var records = 0
         var index = utf8.startIndex
         while index != utf8.endIndex {
             let byte = utf8[index]
             utf8.formIndex(after: &index)
             size += 1
-            if byte == UInt8(ascii: "\"") {
+            if byte == quote {
                 quoted.toggle()
-            } else if byte == UInt8(ascii: "\n") {
+            } else if byte == lf {
                 line += 1
-                if !quoted, size >= target, pieces.count < count - 1 {
-                    pieces.append((startLine, text[start..<index]))
+                guard !quoted else { continue }
+                records += 1
+                if records >= maxRecords || size >= maxBytes, pieces.count < maxPieces - 1 {
+                    pieces.append(Piece(line: startLine, text: text[start..<index], records: records))
                     start = index
                     startLine = line
                     size = 0
+                    records = 0
                 }
             }
         }
-        if start != utf8.endIndex || pieces.isEmpty { pieces.append((startLine, text[start...])) }
+        if start != utf8.endIndex || pieces.isEmpty {
+            let rest = text[start...]
+            pieces.append(Piece(line: startLine, text: rest, records: records + (rest.utf8.last == lf ? 0 : 1)))
+        }
         return pieces
+    }
+
+    /// `text` cut into at most `count` pieces of whole records, about equal in size (for reading in parallel).
+    public static func split(_ text: String, firstLine: Int, into count: Int) -> [Piece] {
+        let target = text.utf8.count / max(count, 1)
+        guard count > 1, target > 0 else { return [Piece(line: firstLine, text: text[...], records: 0)] }
+        return split(text[...], firstLine: firstLine, maxBytes: target, maxPieces: count)
+    }
+
+    /// The first record of `text` as column names (trimmed of spaces), and the text after it: the header line of
+    /// a CSV file, where a quoted name may hold a comma. `nil` when `text` has no complete first line.
+    public static func header(of text: String) -> (columns: [String], line: Int, rest: Substring)? {
+        let first = split(text[...], firstLine: 1, maxRecords: 1, maxPieces: 2)
+        guard first.count == 2, let record = read(first[0].text, firstLine: 1).first else { return nil }
+        return (record.fields.map { $0.trimmingCharacters(in: .whitespaces) }, first[1].line, first[1].text)
     }
 }

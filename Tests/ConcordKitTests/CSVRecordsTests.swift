@@ -1,8 +1,7 @@
+import ConcordKit
 import Testing
 
-@testable import Registry
-
-/// The import's CSV reader, against RFC 4180 and the lines an operator is told about.
+/// The project's CSV reader (the registry's import, concordctl import), against RFC 4180 and the lines an operator is told about.
 @Suite struct CSVRecordsTests {
     static func read(_ text: String, firstLine: Int = 2) -> [CSVRecords.Record] {
         CSVRecords.read(text[...], firstLine: firstLine)
@@ -57,5 +56,26 @@ import Testing
             #expect(records.map(\.fields) == [["a", "1"], ["b\nb", "2"], ["c", "3"], ["d", "4"]], "\(count) parts")
             #expect(records.map(\.line) == [2, 3, 5, 6], "\(count) parts")
         }
+    }
+
+    @Test func piecesHoldAtMostTheirRecordsAndBytesAndCountThem() {
+        let text = "a,1\n\"b\nb\",2\nc,3\nd,4"
+        let pieces = CSVRecords.split(text[...], firstLine: 2, maxRecords: 2)
+        #expect(pieces.map(\.records) == [2, 2])
+        #expect(pieces.map(\.line) == [2, 5])
+        #expect(pieces.map(\.text).joined() == text[...])
+        let small = CSVRecords.split(text[...], firstLine: 2, maxBytes: 1)
+        #expect(small.count == 4, "a piece ends after each record once it is past the byte limit")
+    }
+
+    @Test func aHeaderCellMayHoldAQuotedCommaAndTheRowsStartAfterIt() throws {
+        let header = try #require(CSVRecords.header(of: "name,\"focal, point\" , country\r\nOsh,x,KG\n"))
+        #expect(header.columns == ["name", "focal, point", "country"])
+        #expect(header.line == 2)
+        #expect(header.rest == "Osh,x,KG\n")
+        let spanning = try #require(CSVRecords.header(of: "\"two\nlines\",b\nrow,1\n"))
+        #expect(spanning.columns == ["two\nlines", "b"])
+        #expect(spanning.line == 3)
+        #expect(CSVRecords.header(of: "only a header") == nil)
     }
 }

@@ -225,6 +225,51 @@ import Testing
         #expect(try await harness.send(CountEntries()) == 2)
     }
 
+    @Test func pastTheKeysHeldInMemoryTheyAreIndexedAndStillAnswered() async throws {
+        let harness = try await TestHarness(modules: [TestLedger()]) { $0.idempotencyKeysInMemory = 3 }
+        defer { Task { await harness.close() } }
+        var first: [EntryRecorded] = []
+        for index in 0..<5 {
+            first.append(
+                try await harness.send(RecordEntry(name: "e\(index)", amount: index), idempotencyKey: "k\(index)"))
+        }
+        // The restart's purge finds 5 keys, more than 3: they are indexed on disk and looked up there.
+        try await harness.restart(modules: [TestLedger()])
+        let indexed = try await harness.journal.pool.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE name = 'bus_idempotency_by_key'")
+        }
+        #expect(indexed == 1)
+        for index in 0..<5 {
+            let again = try await harness.send(
+                RecordEntry(name: "e\(index)", amount: index), idempotencyKey: "k\(index)")
+            #expect(again == first[index])
+        }
+        #expect(try await harness.send(CountEntries()) == 5)
+    }
+
+    @Test func keysWrittenBeforeTheAppendOnlyTableAreKeptByItsMigration() async throws {
+        let harness = try await TestHarness(modules: [TestLedger()])
+        defer { Task { await harness.close() } }
+        let first = try await harness.send(RecordEntry(name: "old", amount: 1), idempotencyKey: "old-key")
+        // Back to the bus's schema 2, whose table was keyed by the key.
+        try await harness.journal.pool.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE bus_idempotency_v2 (
+                        key TEXT PRIMARY KEY NOT NULL, command TEXT NOT NULL, reply TEXT, created_at REAL NOT NULL);
+                    INSERT INTO bus_idempotency_v2 SELECT key, command, reply, created_at FROM bus_idempotency;
+                    DROP TABLE bus_idempotency;
+                    ALTER TABLE bus_idempotency_v2 RENAME TO bus_idempotency;
+                    DELETE FROM grdb_migrations WHERE identifier = 'bus.v3';
+                    UPDATE bus_meta SET value = '2' WHERE key = 'schema_version';
+                    """)
+        }
+        try await harness.restart(modules: [TestLedger()])
+        #expect(try await harness.send(RecordEntry(name: "old", amount: 1), idempotencyKey: "old-key") == first)
+        #expect(try await harness.send(CountEntries()) == 1)
+    }
+
     @Test func keysExpireAfter24Hours() async throws {
         let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }

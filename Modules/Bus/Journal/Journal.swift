@@ -21,6 +21,8 @@ public final class Journal: Sendable {
         var capture: ReplyCapture? { get }
         /// The reply JSON this write returned, once it has run; `nil` when its result is not the reply.
         var replyJSON: Data? { get }
+        /// The row of `bus_idempotency` the write appended, once it has run.
+        var idempotencyRow: Int64? { get set }
 
         func run(_ transaction: WriteTransaction) throws
         func finish(_ error: (any Error)?)
@@ -35,6 +37,7 @@ public final class Journal: Sendable {
         let body: @Sendable (WriteTransaction) throws -> T
         var value: T?
         var replyJSON: Data?
+        var idempotencyRow: Int64?
         var continuation: UnsafeContinuation<T, any Error>?
 
         init(
@@ -59,7 +62,7 @@ public final class Journal: Sendable {
             if let error {
                 continuation?.resume(throwing: error)
             } else if let value {
-                if let capture, let replyJSON { capture.committed(replyJSON) }
+                if let capture, let idempotencyRow { capture.committed(value, json: replyJSON, row: idempotencyRow) }
                 continuation?.resume(returning: value)
             }
             continuation = nil
@@ -74,6 +77,10 @@ public final class Journal: Sendable {
         var correlationID: String? { nil }
         var capture: ReplyCapture? { nil }
         var replyJSON: Data? { nil }
+        var idempotencyRow: Int64? {
+            get { nil }
+            set {}
+        }
 
         init(session: JournalSession) {
             self.session = session
@@ -91,7 +98,7 @@ public final class Journal: Sendable {
     static let pageSize = 16_384
 
     /// The schema version of the bus's own tables this build writes.
-    static let schemaVersion = 2
+    static let schemaVersion = 3
 
     public let path: String
     let pool: DatabasePool
@@ -213,6 +220,27 @@ public final class Journal: Sendable {
                             AND substr(tree.value, 14, 1) = '-' AND substr(tree.value, 19, 1) = '-'
                             AND substr(tree.value, 24, 1) = '-';
                     UPDATE bus_meta SET value = '2' WHERE key = 'schema_version';
+                    """
+            )
+        }
+        migrator.registerMigration("bus.v3") { db in
+            // Written in the order of the commands (no index on the key): an idempotent command's commit appends
+            // to the table's last page instead of dirtying a page of a key index (16 KiB) per command. The keys
+            // are looked up in memory (IdempotencyLedger), and indexed on disk only when there are too many.
+            try db.execute(
+                sql: """
+                    CREATE TABLE bus_idempotency_log (
+                        seq INTEGER PRIMARY KEY,
+                        key TEXT NOT NULL,
+                        command TEXT NOT NULL,
+                        reply TEXT,
+                        created_at REAL NOT NULL
+                    );
+                    INSERT INTO bus_idempotency_log(key, command, reply, created_at)
+                        SELECT key, command, reply, created_at FROM bus_idempotency ORDER BY created_at;
+                    DROP TABLE bus_idempotency;
+                    ALTER TABLE bus_idempotency_log RENAME TO bus_idempotency;
+                    UPDATE bus_meta SET value = '3' WHERE key = 'schema_version';
                     """
             )
         }
@@ -535,7 +563,7 @@ public final class Journal: Sendable {
                         }
                     }
                     if let capture = job.capture {
-                        try IdempotencyLedger.record(
+                        job.idempotencyRow = try IdempotencyLedger.record(
                             key: capture.key, command: capture.command, reply: job.replyJSON, in: db, at: now)
                     }
                 } catch {

@@ -14,25 +14,52 @@ final class ReplyCapture: Sendable {
     let command: String
     /// Encodes `value` as the reply when it is one of the command's reply type.
     private let encode: @Sendable (Any) -> Data?
-    /// The reply JSON that a write committed (or will, when its transaction commits).
-    private let written = Mutex<Data?>(nil)
+    /// Whether `value` is the reply a committed write kept: equal to it, for a reply type that is `Equatable`.
+    private let matches: @Sendable (_ value: Any, _ kept: Any) -> Bool
+    /// The reply a committed write kept, as its value and as its JSON.
+    private let kept = Mutex<(value: any Sendable, json: Data)?>(nil)
+    /// The row of the key that the last committed write appended (with a reply or without).
+    private let written = Mutex<Int64?>(nil)
 
     init<Reply: Encodable & Sendable>(key: String, command: String, reply: Reply.Type) {
         self.key = key
         self.command = command
         self.encode = { value in (value as? Reply).flatMap { try? JSONStreamEncoder.encode($0) } }
+        self.matches = { value, kept in Self.equal(value, kept) }
     }
 
     /// The reply JSON for a write whose result is `value`, or `nil` when `value` is not a reply.
     func reply(from value: Any) -> Data? { encode(value) }
 
-    /// Notes the reply a committed write kept.
-    func committed(_ reply: Data) {
-        written.withLock { $0 = reply }
+    /// Notes that a write with the key committed as `row`, and the reply it kept, if it kept one.
+    func committed(_ value: any Sendable, json: Data?, row: Int64) {
+        written.withLock { current in
+            // A row with a reply is the one a retry reads; a later write without one does not replace it.
+            if json != nil || current == nil { current = row }
+        }
+        if let json { kept.withLock { $0 = (value, json) } }
     }
 
-    /// The reply a committed write kept, if any.
-    var committedReply: Data? { written.withLock { $0 } }
+    /// The row a retry reads, once a write with the key has committed.
+    var row: Int64? { written.withLock { $0 } }
+
+    /// The JSON that a committed write kept for `reply`, when `reply` is the value it kept; `nil` when no write
+    /// kept one, or the handler answered something else (its reply must then be written on its own).
+    func keptJSON(for reply: Any) -> Data? {
+        guard let kept = kept.withLock({ $0 }), matches(reply, kept.value) else { return nil }
+        return kept.json
+    }
+
+    private static func equal(_ value: Any, _ kept: Any) -> Bool {
+        guard let value = value as? any Equatable else { return false }
+        return value.isEqual(to: kept)
+    }
 
     @TaskLocal static var current: ReplyCapture?
+}
+
+extension Equatable {
+    fileprivate func isEqual(to other: Any) -> Bool {
+        (other as? Self).map { $0 == self } ?? false
+    }
 }

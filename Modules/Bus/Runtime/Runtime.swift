@@ -16,19 +16,23 @@ public struct RuntimeOptions: Sendable {
     public var moduleConfiguration: [String: [String: String]]
     /// The most writes grouped into one transaction (1 disables grouping).
     public var maxWritesPerTransaction: Int
+    /// The most idempotency keys looked up in memory; past it they are indexed and looked up on disk.
+    public var idempotencyKeysInMemory: Int
 
     public init(
         dataDirectory: String,
         version: String = ConcordVersion.current,
         heartbeatInterval: Duration = .seconds(1),
         moduleConfiguration: [String: [String: String]] = [:],
-        maxWritesPerTransaction: Int = 1024
+        maxWritesPerTransaction: Int = 1024,
+        idempotencyKeysInMemory: Int = 1_000_000
     ) {
         self.dataDirectory = dataDirectory
         self.version = version
         self.heartbeatInterval = heartbeatInterval
         self.moduleConfiguration = moduleConfiguration
         self.maxWritesPerTransaction = maxWritesPerTransaction
+        self.idempotencyKeysInMemory = idempotencyKeysInMemory
     }
 }
 
@@ -104,7 +108,8 @@ public final class Runtime: Service, Sendable {
             maxBatch: options.maxWritesPerTransaction
         )
         self.timers = TimerService(journal: journal, clock: clock, logger: logger)
-        self.ledger = IdempotencyLedger(journal: journal, clock: clock)
+        self.ledger = IdempotencyLedger(
+            journal: journal, clock: clock, knownLimit: options.idempotencyKeysInMemory)
         self.startedAt = clock.now()
     }
 

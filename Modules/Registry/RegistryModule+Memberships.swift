@@ -43,9 +43,7 @@ extension RegistryModule {
             let today = Self.date(clock.now())
             return try await store.write { transaction in
                 let registry = RegistryStore(db: transaction.db)
-                guard var membership = try registry.membership(command.id) else {
-                    throw ConcordError.notFound("id: no membership with id \"\(command.id)\"")
-                }
+                var membership = try registry.requireMembership(command.id, field: "id")
                 guard membership.basis.kind != .rule else {
                     throw ConcordError(
                         .conflict,
@@ -116,9 +114,7 @@ extension RegistryModule {
         of id: String, version: Int, from: MembershipStatus, to: MembershipStatus, registry: RegistryStore,
         transaction: WriteTransaction, event: (Membership) -> E
     ) throws -> MembershipChange {
-        guard var membership = try registry.membership(id) else {
-            throw ConcordError.notFound("id: no membership with id \"\(id)\"")
-        }
+        var membership = try registry.requireMembership(id, field: "id")
         guard membership.basis.kind != .rule else {
             throw ConcordError(
                 .conflict,

@@ -310,6 +310,13 @@ struct RegistryStore {
             .map { try decode(Membership.self, $0) }
     }
 
+    func requireMembership(_ id: String, field: String) throws -> Membership {
+        guard let membership = try membership(id) else {
+            throw ConcordError.notFound("\(field): no membership with id \"\(id)\"")
+        }
+        return membership
+    }
+
     func memberships(actor: String) throws -> [Membership] {
         try String.fetchAll(
             db, sql: "SELECT doc FROM registry_memberships WHERE actor = ? ORDER BY rowid", arguments: [actor]

@@ -1,5 +1,6 @@
 import ConcordKit
 import ConcordTesting
+import Contracts
 import Foundation
 import GRDB
 import Ledger
@@ -332,10 +333,16 @@ import Testing
         _ = try await harness.send(RecordEntry(name: id.uppercased(), amount: 1))
         _ = try await harness.send(RecordEntry(name: "unrelated", amount: 2))
         _ = try await harness.send(RecordEntry(name: id, amount: 3))
-        let found = try await harness.journal.replay(after: 0, prefixes: nil, limit: 10, subject: id)
+        let subject = try #require(UUID(uuidString: id))
+        let found = try await harness.journal.replay(after: 0, prefixes: nil, limit: 10, subject: subject)
         #expect(found.map(\.seq) == [1, 3])
-        #expect(try await harness.journal.replay(after: 1, prefixes: nil, limit: 10, subject: id).map(\.seq) == [3])
-        #expect(try await harness.journal.replay(after: 0, prefixes: ["other."], limit: 10, subject: id).isEmpty)
+        #expect(
+            try await harness.journal.replay(after: 1, prefixes: nil, limit: 10, subject: subject).map(\.seq) == [3])
+        #expect(try await harness.journal.replay(after: 0, prefixes: ["other."], limit: 10, subject: subject).isEmpty)
+        let refused = await #expect(throws: ConcordError.self) {
+            _ = try await harness.send(ReplayEvents(afterSeq: 0, subject: "not-an-id"))
+        }
+        #expect(refused?.message.hasPrefix("args.subject: expected an entity's id") == true)
     }
 
     @Test func aJournalWrittenBeforeTheSubjectIndexIsIndexedWhenOpened() async throws {
@@ -348,11 +355,14 @@ import Testing
             try db.execute(
                 sql: """
                     DROP TABLE bus_subjects;
+                    DELETE FROM bus_meta WHERE key = 'subjects_seq';
                     DELETE FROM grdb_migrations WHERE identifier = 'bus.v2';
                     UPDATE bus_meta SET value = '1' WHERE key = 'schema_version';
                     """)
         }
         try await harness.restart(modules: [TestLedger()])
-        #expect(try await harness.journal.replay(after: 0, prefixes: nil, limit: 10, subject: id).map(\.seq) == [1])
+        let subject = try #require(UUID(uuidString: id))
+        #expect(
+            try await harness.journal.replay(after: 0, prefixes: nil, limit: 10, subject: subject).map(\.seq) == [1])
     }
 }

@@ -114,6 +114,12 @@ public final class Journal: Sendable {
     private let active = Mutex<JournalSession?>(nil)
     private let closing = Atomic<Bool>(false)
 
+    /// Committed events whose subjects are not indexed yet, in `seq` order; only the writer touches it.
+    private let unindexed = Mutex<[CommittedEvent]>([])
+    /// Every event up to this seq has its subjects in `bus_subjects`.
+    private let indexed: Atomic<UInt64>
+    private let indexWaiters = Mutex<[(seq: UInt64, continuation: CheckedContinuation<Void, Never>)]>([])
+
     /// Committed events, in `seq` order, for the dispatcher that delivers them on the bus.
     public let committed: Mailbox<CommittedEvent>
 
@@ -162,6 +168,13 @@ public final class Journal: Sendable {
         try Self.migrator.migrate(pool)
         let last = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM bus_journal") ?? 0 }
         head = Atomic(UInt64(last))
+        // Events committed just before a crash may not be indexed yet (see indexSubjects): index them now.
+        do {
+            let through = try pool.write { db in try Self.indexSubjectsNotYetIndexed(in: db) }
+            indexed = Atomic(through)
+        } catch {
+            throw StoreError.corrupt(path, reason: "\(error)")
+        }
         jobs = Mailbox(options: MailboxOptions(capacity: 16_384, overflow: .block))
         committed = Mailbox(options: MailboxOptions(capacity: 65_536, overflow: .block))
         let task = Task { [unowned self] in await self.runWriter() }
@@ -203,25 +216,19 @@ public final class Journal: Sendable {
             try db.execute(sql: "INSERT INTO bus_meta(key, value) VALUES ('schema_version', '1')")
         }
         migrator.registerMigration("bus.v2") { db in
-            // The entities each event names (see EventSubjects), for events.replay's `subject`; journals written
-            // before are indexed here, from the UUIDs in their payloads.
+            // The entities each event names (see EventSubjects), as 16-byte UUIDs, for events.replay's `subject`;
+            // journals written before are indexed here.
             try db.execute(
                 sql: """
                     CREATE TABLE bus_subjects (
-                        subject TEXT NOT NULL,
+                        subject BLOB NOT NULL,
                         seq INTEGER NOT NULL,
                         PRIMARY KEY (subject, seq)
                     ) WITHOUT ROWID;
-                    INSERT OR IGNORE INTO bus_subjects(subject, seq)
-                        SELECT lower(tree.value), bus_journal.seq FROM bus_journal, json_tree(bus_journal.payload) AS tree
-                        WHERE tree.type = 'text' AND length(tree.value) = 36
-                            AND lower(tree.value) GLOB
-                                '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-*-*-*-*'
-                            AND substr(tree.value, 14, 1) = '-' AND substr(tree.value, 19, 1) = '-'
-                            AND substr(tree.value, 24, 1) = '-';
                     UPDATE bus_meta SET value = '2' WHERE key = 'schema_version';
                     """
             )
+            try db.execute(sql: "INSERT INTO bus_meta(key, value) VALUES ('subjects_seq', '0')")
         }
         migrator.registerMigration("bus.v3") { db in
             // Written in the order of the commands (no index on the key): an idempotent command's commit appends
@@ -378,7 +385,82 @@ public final class Journal: Sendable {
             }
             // Let the writers that were just acknowledged queue their next write, so the next group is full.
             await Task.yield()
+            // Nothing waits: index what was committed on its own, so a replay by subject need not wait for a write.
+            if jobs.depth == 0 { await indexPending() }
         }
+        await indexPending()
+    }
+
+    // MARK: The subject index
+
+    /// The index of the entities events name (`bus_subjects`) is written after the events' commit was answered:
+    /// with the next group of writes (in its transaction and fsync), or on its own once no write waits. So neither
+    /// a command nor a bulk import waits for it; `events.replay` with a subject waits until it has caught up, and
+    /// events committed but not indexed before a crash are indexed when the journal opens.
+    private func indexPending() async {
+        let pending = unindexed.withLock { $0 }
+        guard !pending.isEmpty else { return }
+        do {
+            try await pool.write { db in try Self.indexSubjects(of: pending, in: db) }
+            markIndexed(pending)
+        } catch {
+            logger.error("indexing the subjects of events failed; it is tried again", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func markIndexed(_ events: [CommittedEvent]) {
+        guard let last = events.last?.envelope.seq else { return }
+        unindexed.withLock { $0.removeFirst(events.count) }
+        indexed.store(last, ordering: .releasing)
+        let ready = indexWaiters.withLock { waiters in
+            let ready = waiters.filter { $0.seq <= last }
+            waiters.removeAll { $0.seq <= last }
+            return ready
+        }
+        for waiter in ready { waiter.continuation.resume() }
+    }
+
+    /// Returns once every event up to `seq` has its subjects indexed.
+    func waitUntilIndexed(through seq: UInt64) async {
+        guard indexed.load(ordering: .acquiring) < seq else { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = indexWaiters.withLock { waiters -> Bool in
+                if indexed.load(ordering: .acquiring) >= seq { return true }
+                waiters.append((seq, continuation))
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    private static func indexSubjects(of events: [CommittedEvent], in db: Database) throws {
+        guard let last = events.last?.envelope.seq else { return }
+        let statements = try JournalStatements(db)
+        for event in events {
+            try statements.insertSubjects(seq: event.envelope.seq ?? 0, payload: event.payloadJSON)
+        }
+        try db.execute(sql: "UPDATE bus_meta SET value = ? WHERE key = 'subjects_seq'", arguments: ["\(last)"])
+    }
+
+    /// Indexes the events after the last indexed one (at open); returns the seq indexed through.
+    private static func indexSubjectsNotYetIndexed(in db: Database) throws -> UInt64 {
+        let through = UInt64(
+            try String.fetchOne(db, sql: "SELECT value FROM bus_meta WHERE key = 'subjects_seq'").flatMap { Int64($0) }
+                ?? 0)
+        let statements = try JournalStatements(db)
+        var last = through
+        let events = try Row.fetchCursor(
+            db, sql: "SELECT seq, payload FROM bus_journal WHERE seq > ? ORDER BY seq", arguments: [Int64(through)])
+        while let event = try events.next() {
+            let seq = UInt64(event["seq"] as Int64)
+            let payload: String = event["payload"]
+            try statements.insertSubjects(seq: seq, payload: Data(payload.utf8))
+            last = seq
+        }
+        if last != through {
+            try db.execute(sql: "UPDATE bus_meta SET value = ? WHERE key = 'subjects_seq'", arguments: ["\(last)"])
+        }
+        return last
     }
 
     private struct CommitOutcome: Sendable {
@@ -414,9 +496,13 @@ public final class Journal: Sendable {
         let now = clock.now()
         do {
             let declared = self.declared.withLock { $0 }
+            let pending = unindexed.withLock { $0 }
             let outcome = try await pool.write { db in
-                try Self.apply(jobs, in: db, after: firstSeq, now: now, declared: declared)
+                // The subjects of the groups committed before are indexed in this one's transaction and fsync.
+                try Self.indexSubjects(of: pending, in: db)
+                return try Self.apply(jobs, in: db, after: firstSeq, now: now, declared: declared)
             }
+            markIndexed(pending)
             await published(outcome)
             for (job, error) in zip(jobs, outcome.errors) { job.finish(error) }
             return outcome.payloadBytes
@@ -489,6 +575,7 @@ public final class Journal: Sendable {
     /// Makes what a transaction committed known: the head, its events to the dispatcher, its timers.
     private func published(_ outcome: CommitOutcome) async {
         transactions.add(1, ordering: .relaxed)
+        if !outcome.envelopes.isEmpty { unindexed.withLock { $0 += outcome.envelopes } }
         head.store(outcome.lastSeq, ordering: .releasing)
         if !outcome.envelopes.isEmpty {
             await committed.send(contentsOf: outcome.envelopes)
@@ -592,13 +679,14 @@ public final class Journal: Sendable {
 
     /// Journaled events with `seq` after `afterSeq` under any of `prefixes` (all when `nil`), in order.
     public func replay(
-        after afterSeq: UInt64, prefixes: [String]?, limit: Int, subject: String? = nil
+        after afterSeq: UInt64, prefixes: [String]?, limit: Int, subject: UUID? = nil
     ) async throws -> [Envelope<JSONValue>] {
         var sql = "SELECT seq, id, topic, time, source, correlation_id, payload FROM bus_journal WHERE seq > ?"
         var arguments: [(any DatabaseValueConvertible)?] = [Int64(clamping: afterSeq)]
         if let subject {
+            await waitUntilIndexed(through: headSeq)
             sql += " AND seq IN (SELECT seq FROM bus_subjects WHERE subject = ? AND seq > ?)"
-            arguments += [subject.lowercased(), Int64(clamping: afterSeq)]
+            arguments += [subject, Int64(clamping: afterSeq)]
         }
         if let prefixes, !prefixes.isEmpty, !prefixes.contains("") {
             sql += " AND (" + prefixes.map { _ in "substr(topic, 1, ?) = ?" }.joined(separator: " OR ") + ")"

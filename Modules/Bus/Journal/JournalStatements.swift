@@ -55,7 +55,11 @@ struct JournalStatements {
         insertEvent.bind(correlationID, at: 6)
         insertEvent.bind(utf8: payload, at: 7)
         try insertEvent.run()
-        for subject in EventSubjects.ids(in: payload) {
+    }
+
+    /// Indexes the entities an event's payload names (``EventSubjects``).
+    func insertSubjects(seq: UInt64, payload: Data) throws {
+        try EventSubjects.forEachID(in: payload) { subject in
             insertSubject.bind(subject, at: 1)
             insertSubject.bind(Int64(seq), at: 2)
             try insertSubject.run()

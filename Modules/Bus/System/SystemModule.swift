@@ -54,10 +54,19 @@ struct SystemModule: Module {
                 "args.limit: expected an integer from 1 to \(ReplayEvents.maximumLimit), got \(limit)"
             )
         }
+        var subject: UUID?
+        if let text = query.subject {
+            guard let id = UUID(uuidString: text) else {
+                throw ConcordError.badRequest(
+                    "args.subject: expected an entity's id, a UUID such as \"0190f1c2-7d4e-7a3b-9c1d-2e3f4a5b6c7d\", got \"\(text.prefix(60))\""
+                )
+            }
+            subject = id
+        }
         // The head is read first; events committed meanwhile may follow it, so the reply's head covers them too.
         let head = journal.headSeq
         let envelopes = try await journal.replay(
-            after: query.afterSeq, prefixes: query.topics, limit: limit, subject: query.subject)
+            after: query.afterSeq, prefixes: query.topics, limit: limit, subject: subject)
         return ReplayedEvents(events: envelopes.map(\.jsonObject), headSeq: max(head, envelopes.last?.seq ?? 0))
     }
 }

@@ -650,8 +650,9 @@ public final class Journal: Sendable {
                         }
                     }
                     if let capture = job.capture {
-                        job.idempotencyRow = try IdempotencyLedger.record(
-                            key: capture.key, command: capture.command, reply: job.replyJSON, in: db, at: now)
+                        job.idempotencyRow = try statements.insertKey(
+                            capture.key, command: capture.command, reply: job.replyJSON,
+                            at: now.timeIntervalSince1970, db: db)
                     }
                 } catch {
                     try statements.undoWrite()

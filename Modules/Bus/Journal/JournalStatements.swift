@@ -12,6 +12,7 @@ struct JournalStatements {
     private let rollback: BoundStatement
     private let insertEvent: BoundStatement
     private let insertSubject: BoundStatement
+    private let insertKey: BoundStatement
 
     init(_ db: Database) throws {
         savepoint = try BoundStatement(db, sql: "SAVEPOINT concord_write")
@@ -23,6 +24,8 @@ struct JournalStatements {
                 "INSERT INTO bus_journal(seq, id, topic, time, source, correlation_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?)"
         )
         insertSubject = try BoundStatement(db, sql: "INSERT OR IGNORE INTO bus_subjects(subject, seq) VALUES (?, ?)")
+        insertKey = try BoundStatement(
+            db, sql: "INSERT INTO bus_idempotency(key, command, reply, created_at) VALUES (?, ?, ?, ?)")
     }
 
     /// Opens the savepoint that isolates one write from the others of its group.
@@ -55,6 +58,17 @@ struct JournalStatements {
         insertEvent.bind(correlationID, at: 6)
         insertEvent.bind(utf8: payload, at: 7)
         try insertEvent.run()
+    }
+
+    /// Appends an idempotency key with its command and, when the write returned it, its reply (see
+    /// ``IdempotencyLedger``); returns the row.
+    func insertKey(_ key: String, command: String, reply: Data?, at time: Double, db: Database) throws -> Int64 {
+        insertKey.bind(key, at: 1)
+        insertKey.bind(command, at: 2)
+        if let reply { insertKey.bind(utf8: reply, at: 3) } else { insertKey.bind(nil as String?, at: 3) }
+        insertKey.bind(time, at: 4)
+        try insertKey.run()
+        return db.lastInsertedRowID
     }
 
     /// Indexes the entities an event's payload names (``EventSubjects``).

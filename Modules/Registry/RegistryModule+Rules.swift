@@ -26,15 +26,9 @@ extension RegistryModule {
                     id: EntityID.next(), name: name, source: source.id, target: target.id,
                     role: command.role ?? .member, conditions: command.conditions, version: 1)
                 try registry.insert(rule)
-                var derived = 0
-                let rules = try registry.rules()
-                let engine = RuleEngine(store: registry, rules: rules, today: Self.date(transaction.now))
-                for actor in try registry.activeMembers(of: source.id) {
-                    let outcome = try engine.reconcile(actor: actor)
-                    derived += outcome.started.count
-                    Self.emit(outcome, transaction)
-                }
-                let defined = RuleDefined(rule: rule, derived: derived)
+                let outcome = try Self.reconcile(
+                    try registry.activeMembers(of: source.id), registry: registry, transaction: transaction)
+                let defined = RuleDefined(rule: rule, derived: outcome.started.count)
                 transaction.emit(defined)
                 return defined
             }
@@ -67,16 +61,29 @@ extension RegistryModule {
                 rule.retiredReason = reason
                 rule.version += 1
                 try registry.save(rule)
-                let engine = RuleEngine(store: registry, rules: try registry.rules(), today: Self.date(transaction.now))
-                var ended: [Membership] = []
-                for actor in try registry.actors(derivedBy: rule.id) {
-                    let outcome = try engine.reconcile(actor: actor)
-                    Self.emit(outcome, transaction)
-                    ended += outcome.ended
-                }
-                transaction.emit(RuleRetired(rule: rule, ended: ended.count))
-                return RuleRetirement(rule: rule, ended: ended)
+                let outcome = try Self.reconcile(
+                    try registry.actors(derivedBy: rule.id), registry: registry, transaction: transaction)
+                transaction.emit(RuleRetired(rule: rule, ended: outcome.ended.count))
+                return RuleRetirement(rule: rule, ended: outcome.ended)
             }
         }
+    }
+
+    /// Brings each of `actors` in line with the rules as they are now, emitting what starts and ends; returns it
+    /// all together.
+    private static func reconcile(
+        _ actors: [String], registry: RegistryStore, transaction: WriteTransaction
+    ) throws -> RuleEngine.Outcome {
+        let engine = RuleEngine(store: registry, rules: try registry.rules(), today: date(transaction.now))
+        var all = RuleEngine.Outcome()
+        for actor in actors {
+            let outcome = try engine.reconcile(actor: actor)
+            emit(outcome, transaction)
+            all.started += outcome.started
+            all.ended += outcome.ended
+            all.suspended += outcome.suspended
+            all.reinstated += outcome.reinstated
+        }
+        return all
     }
 }

@@ -135,11 +135,15 @@ final class IdempotencyLedger: Sendable {
     }
 
     private func remember(_ key: String, row: Int64) {
-        known.withLock { known in
-            guard known.complete else { return }
+        let overflowed = known.withLock { known -> Bool in
+            guard known.complete else { return false }
             known.rows[key] = row
-            if known.rows.count > self.knownLimit { known = Known() }
+            guard known.rows.count > knownLimit else { return false }
+            known = Known()
+            return true
         }
+        // Past the limit keys are read from disk: index them now rather than at the next hourly purge.
+        if overflowed { Task { try? await self.purge() } }
     }
 
     /// Forgets keys older than the retention and reads the keys kept into memory again (at start-up, before

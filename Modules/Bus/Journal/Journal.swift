@@ -118,6 +118,11 @@ public final class Journal: Sendable {
     private let unindexed = Mutex<[CommittedEvent]>([])
     /// Every event up to this seq has its subjects in `bus_subjects`.
     private let indexed: Atomic<UInt64>
+    /// The seq `bus_meta.subjects_seq` holds, where indexing starts again when the journal opens.
+    private let indexedOnDisk: Atomic<UInt64>
+    /// How far the index may run ahead of `subjects_seq` before it is written: at most this many events are read
+    /// again at open, and a group commit does not write the meta row's page every time.
+    static let subjectsSeqInterval: UInt64 = 4096
     private let indexWaiters = Mutex<[(seq: UInt64, continuation: CheckedContinuation<Void, Never>)]>([])
 
     /// Committed events, in `seq` order, for the dispatcher that delivers them on the bus.
@@ -172,6 +177,7 @@ public final class Journal: Sendable {
         do {
             let through = try pool.write { db in try Self.indexSubjectsNotYetIndexed(in: db) }
             indexed = Atomic(through)
+            indexedOnDisk = Atomic(through)
         } catch {
             throw StoreError.corrupt(path, reason: "\(error)")
         }
@@ -400,8 +406,9 @@ public final class Journal: Sendable {
     private func indexPending() async {
         let pending = unindexed.withLock { $0 }
         guard !pending.isEmpty else { return }
+        let onDisk = indexedOnDisk.load(ordering: .relaxed)
         do {
-            try await pool.write { db in try Self.indexSubjects(of: pending, in: db) }
+            try await pool.write { db in try Self.indexSubjects(of: pending, in: db, onDisk: onDisk) }
             markIndexed(pending)
         } catch {
             logger.error("indexing the subjects of events failed; it is tried again", metadata: ["error": "\(error)"])
@@ -412,6 +419,9 @@ public final class Journal: Sendable {
         guard let last = events.last?.envelope.seq else { return }
         unindexed.withLock { $0.removeFirst(events.count) }
         indexed.store(last, ordering: .releasing)
+        if last - indexedOnDisk.load(ordering: .relaxed) >= Self.subjectsSeqInterval {
+            indexedOnDisk.store(last, ordering: .relaxed)
+        }
         let ready = indexWaiters.withLock { waiters in
             let ready = waiters.filter { $0.seq <= last }
             waiters.removeAll { $0.seq <= last }
@@ -433,13 +443,19 @@ public final class Journal: Sendable {
         }
     }
 
-    private static func indexSubjects(of events: [CommittedEvent], in db: Database) throws {
+    /// Indexes `events`; moves `subjects_seq` on once it is `subjectsSeqInterval` behind (`markIndexed` does the
+    /// same arithmetic for the value it remembers).
+    private static func indexSubjects(of events: [CommittedEvent], in db: Database, onDisk: UInt64) throws {
         guard let last = events.last?.envelope.seq else { return }
         let statements = try JournalStatements(db)
         for event in events {
             try statements.insertSubjects(seq: event.envelope.seq ?? 0, payload: event.payloadJSON)
         }
-        try db.execute(sql: "UPDATE bus_meta SET value = ? WHERE key = 'subjects_seq'", arguments: ["\(last)"])
+        if last - onDisk >= subjectsSeqInterval { try saveSubjectsSeq(last, in: db) }
+    }
+
+    private static func saveSubjectsSeq(_ seq: UInt64, in db: Database) throws {
+        try db.execute(sql: "UPDATE bus_meta SET value = ? WHERE key = 'subjects_seq'", arguments: ["\(seq)"])
     }
 
     /// Indexes the events after the last indexed one (at open); returns the seq indexed through.
@@ -457,9 +473,7 @@ public final class Journal: Sendable {
             try statements.insertSubjects(seq: seq, payload: Data(payload.utf8))
             last = seq
         }
-        if last != through {
-            try db.execute(sql: "UPDATE bus_meta SET value = ? WHERE key = 'subjects_seq'", arguments: ["\(last)"])
-        }
+        if last != through { try saveSubjectsSeq(last, in: db) }
         return last
     }
 
@@ -497,9 +511,10 @@ public final class Journal: Sendable {
         do {
             let declared = self.declared.withLock { $0 }
             let pending = unindexed.withLock { $0 }
+            let onDisk = indexedOnDisk.load(ordering: .relaxed)
             let outcome = try await pool.write { db in
                 // The subjects of the groups committed before are indexed in this one's transaction and fsync.
-                try Self.indexSubjects(of: pending, in: db)
+                try Self.indexSubjects(of: pending, in: db, onDisk: onDisk)
                 return try Self.apply(jobs, in: db, after: firstSeq, now: now, declared: declared)
             }
             markIndexed(pending)

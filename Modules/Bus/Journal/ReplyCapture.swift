@@ -16,10 +16,13 @@ final class ReplyCapture: Sendable {
     private let encode: @Sendable (Any) -> Data?
     /// Whether `value` is the reply a committed write kept: equal to it, for a reply type that is `Equatable`.
     private let matches: @Sendable (_ value: Any, _ kept: Any) -> Bool
-    /// The reply a committed write kept, as its value and as its JSON.
-    private let kept = Mutex<(value: any Sendable, json: Data)?>(nil)
-    /// The row of the key that the last committed write appended (with a reply or without).
-    private let written = Mutex<Int64?>(nil)
+    /// What the command's committed writes left: the row a retry reads, and the reply kept with it.
+    private struct Committed {
+        var row: Int64?
+        var reply: (value: any Sendable, json: Data)?
+    }
+
+    private let state = Mutex(Committed())
 
     init<Reply: Encodable & Sendable>(key: String, command: String, reply: Reply.Type) {
         self.key = key
@@ -33,20 +36,23 @@ final class ReplyCapture: Sendable {
 
     /// Notes that a write with the key committed as `row`, and the reply it kept, if it kept one.
     func committed(_ value: any Sendable, json: Data?, row: Int64) {
-        written.withLock { current in
+        state.withLock { state in
             // A row with a reply is the one a retry reads; a later write without one does not replace it.
-            if json != nil || current == nil { current = row }
+            if let json {
+                state = Committed(row: row, reply: (value, json))
+            } else if state.row == nil {
+                state.row = row
+            }
         }
-        if let json { kept.withLock { $0 = (value, json) } }
     }
 
     /// The row a retry reads, once a write with the key has committed.
-    var row: Int64? { written.withLock { $0 } }
+    var row: Int64? { state.withLock { $0.row } }
 
     /// The JSON that a committed write kept for `reply`, when `reply` is the value it kept; `nil` when no write
     /// kept one, or the handler answered something else (its reply must then be written on its own).
     func keptJSON(for reply: Any) -> Data? {
-        guard let kept = kept.withLock({ $0 }), matches(reply, kept.value) else { return nil }
+        guard let kept = state.withLock({ $0.reply }), matches(reply, kept.value) else { return nil }
         return kept.json
     }
 

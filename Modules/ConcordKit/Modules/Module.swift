@@ -53,8 +53,7 @@ public struct ModuleDescriptor: Sendable {
 
     /// Whether `topic` lies in one of the module's namespaces (`registry.actor.register` in `registry`).
     public func owns(_ topic: Topic) -> Bool {
-        let first = topic.rawValue.split(separator: ".", maxSplits: 1).first.map(String.init) ?? ""
-        return namespaces.contains(first)
+        namespaces.contains { $0 == topic.namespace }
     }
 }
 

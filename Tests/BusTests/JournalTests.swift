@@ -237,10 +237,14 @@ import Testing
         // The restart's purge finds 5 keys, more than 3: they are indexed on disk and looked up there.
         try await harness.restart(modules: [TestLedger()])
         let indexed = try await harness.journal.pool.read { db in
-            try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE name = 'bus_idempotency_by_key'")
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT name FROM sqlite_master
+                    WHERE name IN ('bus_idempotency_by_key', 'bus_journal_by_idempotency_key') ORDER BY name
+                    """)
         }
-        #expect(indexed == 1)
+        #expect(indexed == ["bus_idempotency_by_key", "bus_journal_by_idempotency_key"])
         for index in 0..<5 {
             let again = try await harness.send(
                 RecordEntry(name: "e\(index)", amount: index), idempotencyKey: "k\(index)")
@@ -249,11 +253,66 @@ import Testing
         #expect(try await harness.send(CountEntries()) == 5)
     }
 
-    @Test func keysWrittenBeforeTheAppendOnlyTableAreKeptByItsMigration() async throws {
+    @Test func aKeyIsKeptOnItsWritesLastEventOrWithoutEventsInTheKeyTable() async throws {
         let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }
-        let first = try await harness.send(RecordEntry(name: "old", amount: 1), idempotencyKey: "old-key")
-        // Back to the bus's schema 2, whose table was keyed by the key.
+        let recorded = try await harness.send(RecordEntry(name: "a", amount: 1), idempotencyKey: "with-event")
+        let due = harness.clock.now().addingTimeInterval(3600)
+        let reminded = try await harness.send(SetReminder(key: "r", due: due), idempotencyKey: "without-event")
+        let (onEvents, inTable) = try await harness.journal.pool.read { db in
+            (
+                try Row.fetchAll(
+                    db, sql: "SELECT idempotency_key, idempotency_command, idempotency_reply FROM bus_journal"
+                ).map { [$0["idempotency_key"], $0["idempotency_command"], $0["idempotency_reply"]] as [String?] },
+                try String.fetchAll(db, sql: "SELECT key FROM bus_idempotency")
+            )
+        }
+        #expect(onEvents.count == 1)
+        #expect(onEvents.first?[0] == "with-event")
+        #expect(onEvents.first?[1] == "ledger.probe.record")
+        let reply = onEvents.first?[2]
+        #expect(try reply.map { try ConcordJSON.decoder().decode(EntryRecorded.self, from: Data($0.utf8)) } == recorded)
+        #expect(inTable == ["without-event"])
+        // Both are found after a restart, which reads the keys from both places.
+        try await harness.restart(modules: [TestLedger()])
+        #expect(try await harness.send(RecordEntry(name: "a", amount: 1), idempotencyKey: "with-event") == recorded)
+        #expect(try await harness.send(SetReminder(key: "r", due: due), idempotencyKey: "without-event") == reminded)
+        #expect(try await harness.send(CountEntries()) == 1)
+        // A key of one command is refused for another, wherever it is kept.
+        await #expect(throws: ConcordError.self) {
+            _ = try await harness.send(SetReminder(key: "r", due: due), idempotencyKey: "with-event")
+        }
+    }
+
+    @Test func keysPastTheRetentionAreClearedFromEventsAndTheirEventsKept() async throws {
+        let harness = try await TestHarness(modules: [TestLedger()])
+        defer { Task { await harness.close() } }
+        _ = try await harness.send(RecordEntry(name: "old", amount: 1), idempotencyKey: "old")
+        harness.clock.advance(by: 24 * 3600 + 1)
+        _ = try await harness.send(RecordEntry(name: "new", amount: 2), idempotencyKey: "new")
+        // The purge at start-up clears the expired key and moves keys_seq to the first event still keeping one.
+        try await harness.restart(modules: [TestLedger()])
+        let (keys, keysSeq) = try await harness.journal.pool.read { db in
+            (
+                try Row.fetchAll(db, sql: "SELECT seq, idempotency_key FROM bus_journal ORDER BY seq")
+                    .map { ($0["seq"] as Int64, $0["idempotency_key"] as String?) },
+                try String.fetchOne(db, sql: "SELECT value FROM bus_meta WHERE key = 'keys_seq'")
+            )
+        }
+        #expect(keys.map(\.0) == [1, 2])
+        #expect(keys.map(\.1) == [nil, "new"])
+        #expect(keysSeq == "2")
+        _ = try await harness.send(RecordEntry(name: "old", amount: 1), idempotencyKey: "old")
+        #expect(try await harness.send(CountEntries()) == 3)
+    }
+
+    @Test func keysWrittenBeforeTheAppendOnlyTableAreKeptByItsMigrations() async throws {
+        let harness = try await TestHarness(modules: [TestLedger()])
+        defer { Task { await harness.close() } }
+        // Schema 2 kept every key in its table, keyed by the key; a command with no event keeps its key there still.
+        let due = harness.clock.now().addingTimeInterval(3600)
+        let first = try await harness.send(SetReminder(key: "r", due: due), idempotencyKey: "old-key")
+        _ = try await harness.send(RecordEntry(name: "a", amount: 1))
         try await harness.journal.pool.write { db in
             try db.execute(
                 sql: """
@@ -262,13 +321,27 @@ import Testing
                     INSERT INTO bus_idempotency_v2 SELECT key, command, reply, created_at FROM bus_idempotency;
                     DROP TABLE bus_idempotency;
                     ALTER TABLE bus_idempotency_v2 RENAME TO bus_idempotency;
-                    DELETE FROM grdb_migrations WHERE identifier = 'bus.v3';
+                    ALTER TABLE bus_journal DROP COLUMN idempotency_key;
+                    ALTER TABLE bus_journal DROP COLUMN idempotency_command;
+                    ALTER TABLE bus_journal DROP COLUMN idempotency_reply;
+                    DELETE FROM bus_meta WHERE key = 'keys_seq';
+                    DELETE FROM grdb_migrations WHERE identifier IN ('bus.v3', 'bus.v4');
                     UPDATE bus_meta SET value = '2' WHERE key = 'schema_version';
                     """)
         }
         try await harness.restart(modules: [TestLedger()])
-        #expect(try await harness.send(RecordEntry(name: "old", amount: 1), idempotencyKey: "old-key") == first)
-        #expect(try await harness.send(CountEntries()) == 1)
+        #expect(try await harness.send(SetReminder(key: "r", due: due), idempotencyKey: "old-key") == first)
+        let (keys, keysSeq, version) = try await harness.journal.pool.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bus_idempotency"),
+                try String.fetchOne(db, sql: "SELECT value FROM bus_meta WHERE key = 'keys_seq'"),
+                try String.fetchOne(db, sql: "SELECT value FROM bus_meta WHERE key = 'schema_version'")
+            )
+        }
+        #expect(keys == 1)
+        // No event before the migration keeps a key: they start after the last one.
+        #expect(keysSeq == "2")
+        #expect(version == "4")
     }
 
     @Test func keysExpireAfter24Hours() async throws {

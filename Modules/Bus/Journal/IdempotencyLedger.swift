@@ -6,13 +6,13 @@ import Synchronization
 /// Makes a retried mutating command return its first reply and change nothing, for 24 hours.
 ///
 /// The key and the reply are written by the journal in the transaction of the command's own writes (see
-/// ``ReplyCapture``), appended to `bus_idempotency`; concurrent retries of a command still running wait for its
-/// reply. A handler whose reply is not what its write returned has the reply written in a second transaction.
+/// ``ReplyCapture``): on the row of the write's last event, or appended to `bus_idempotency` for a write that
+/// emits none. Concurrent retries of a command still running wait for its reply. A handler whose reply is not
+/// what its write returned has the reply written in a second transaction.
 ///
 /// Which keys exist, and the row of each, is held in memory (read at start-up and hourly, with the purge), so a
-/// new key (the usual case) needs no read and the table needs no key index, which would cost every commit a
-/// page. Past `knownLimit` keys within the retention the ledger indexes the keys on disk and looks them up
-/// there instead.
+/// new key (the usual case) needs no read and no key index, which would cost every commit a page. Past
+/// `knownLimit` keys within the retention the ledger indexes the keys on disk and looks them up there instead.
 final class IdempotencyLedger: Sendable {
     static let retention: TimeInterval = 24 * 60 * 60
     /// The most keys held in memory by default (about 100 bytes each).
@@ -20,23 +20,35 @@ final class IdempotencyLedger: Sendable {
 
     private let journal: Journal
     private let clock: any WallClock
-    /// The commands running under a key, with the reply JSON their retries wait for.
-    private let running = Mutex<[String: Promise<Data>]>([:])
 
-    private struct Known {
+    private struct State {
+        /// The commands running under a key, with the reply JSON their retries wait for.
+        var running: [String: Promise<Data>] = [:]
         /// The row of each key within the retention: its last one with a reply, else its last one.
-        var rows: [String: Int64] = [:]
-        /// Whether `rows` holds every key in the table; until then (and past the limit) keys are read from disk.
+        var rows: [String: KeyRow] = [:]
+        /// Whether `rows` holds every key kept; until then (and past the limit) keys are read from disk.
         var complete = false
+        /// The first event that may still keep a key within the retention (`bus_meta.keys_seq`).
+        var keysSeq: Int64 = 0
     }
 
-    private let known = Mutex(Known())
+    /// One lock for both, so a command takes it once as it starts and once as it ends.
+    private let state = Mutex(State())
     private let knownLimit: Int
 
     init(journal: Journal, clock: any WallClock, knownLimit: Int = IdempotencyLedger.defaultKnownLimit) {
         self.journal = journal
         self.clock = clock
         self.knownLimit = knownLimit
+    }
+
+    /// How a command under a key starts.
+    private enum Start {
+        case waiting(Promise<Data>)
+        /// A key that is new, as the complete set of known keys says: nothing to read.
+        case new(Promise<Data>)
+        /// A key to read from disk: at `row`, or looked up by key (from event `keysSeq` on) when `row` is `nil`.
+        case read(Promise<Data>, row: KeyRow?, keysSeq: Int64)
     }
 
     /// Returns the stored reply for `key`, or runs `body` with a capture that keeps its reply as it commits.
@@ -46,62 +58,88 @@ final class IdempotencyLedger: Sendable {
     func perform<R: Codable & Sendable>(
         key: String,
         command: String,
+        codec: ReplyCodec,
         _ body: @Sendable (ReplyCapture) async throws -> R
     ) async throws -> R {
-        let (promise, owner) = running.withLock { running -> (Promise<Data>, Bool) in
-            if let promise = running[key] { return (promise, false) }
+        let start = state.withLock { state -> Start in
+            if let promise = state.running[key] { return .waiting(promise) }
             let promise = Promise<Data>()
-            running[key] = promise
-            return (promise, true)
+            state.running[key] = promise
+            let row = state.rows[key]
+            return state.complete && row == nil ? .new(promise) : .read(promise, row: row, keysSeq: state.keysSeq)
         }
-        guard owner else { return try ConcordJSON.decoder().decode(R.self, from: try await promise.value) }
-        defer { _ = running.withLock { $0.removeValue(forKey: key) } }
-        do {
-            if let stored = try await stored(key: key, command: command) {
-                promise.fulfill(.success(stored))
-                return try ConcordJSON.decoder().decode(R.self, from: stored)
-            }
-            let capture = ReplyCapture(key: key, command: command, reply: R.self)
-            let reply: R
+        let promise: Promise<Data>
+        switch start {
+        case .waiting(let running):
+            return try ConcordJSON.decoder().decode(R.self, from: try await running.value)
+        case .new(let owned):
+            promise = owned
+        case .read(let owned, let row, let keysSeq):
+            promise = owned
             do {
-                reply = try await body(capture)
+                if let stored = try await stored(key: key, row: row, keysSeq: keysSeq, command: command) {
+                    finish(key, row: nil)
+                    promise.fulfill(.success(stored))
+                    return try ConcordJSON.decoder().decode(R.self, from: stored)
+                }
             } catch {
-                if let row = capture.row { remember(key, row: row) }
+                finish(key, row: nil)
+                promise.fulfill(.failure(error))
                 throw error
             }
+        }
+        let capture = ReplyCapture(key: key, command: command, codec: codec)
+        do {
+            let reply = try await body(capture)
             if let kept = capture.keptJSON(for: reply), let row = capture.row {
-                remember(key, row: row)
+                finish(key, row: row)
                 promise.fulfill(.success(kept))
             } else {
                 let json = try JSONStreamEncoder.encode(reply)
                 let row = try await journal.write(module: "bus") { transaction in
                     try Self.record(key: key, command: command, reply: json, in: transaction.db, at: transaction.now)
                 }
-                remember(key, row: row)
+                finish(key, row: row)
                 promise.fulfill(.success(json))
             }
             return reply
         } catch {
+            finish(key, row: capture.row)
             promise.fulfill(.failure(error))
             throw error
         }
     }
 
     /// The reply kept for `key` within the retention; `conflict` when the key belongs to another command.
-    private func stored(key: String, command: String) async throws -> Data? {
-        let (complete, row) = known.withLock { ($0.complete, $0.rows[key]) }
-        if complete && row == nil { return nil }
+    private func stored(key: String, row: KeyRow?, keysSeq: Int64, command: String) async throws -> Data? {
         let since = clock.now().timeIntervalSince1970 - Self.retention
         let stored = try await journal.read { db in
-            let statement =
-                try row == nil
-                ? db.cachedStatement(
+            let statement: Statement
+            let arguments: StatementArguments
+            switch row {
+            case .key(let seq):
+                statement = try db.cachedStatement(
+                    sql: "SELECT command, reply FROM bus_idempotency WHERE seq = ? AND created_at > ?")
+                arguments = [seq, since]
+            case .event(let seq):
+                statement = try db.cachedStatement(
                     sql: """
-                        SELECT command, reply FROM bus_idempotency WHERE key = ? AND created_at > ?
-                        ORDER BY reply IS NOT NULL DESC, seq DESC LIMIT 1
+                        SELECT idempotency_command AS command, idempotency_reply AS reply FROM bus_journal
+                        WHERE seq = ? AND time > ? AND idempotency_key IS NOT NULL
                         """)
-                : db.cachedStatement(sql: "SELECT command, reply FROM bus_idempotency WHERE seq = ? AND created_at > ?")
-            let arguments: StatementArguments = row.map { [$0, since] } ?? [key, since]
+                arguments = [seq, since]
+            case nil:
+                statement = try db.cachedStatement(
+                    sql: """
+                        SELECT command, reply, reply IS NOT NULL AS replied, created_at AS time FROM bus_idempotency
+                        WHERE key = ? AND created_at > ?
+                        UNION ALL
+                        SELECT idempotency_command, idempotency_reply, idempotency_reply IS NOT NULL, time
+                        FROM bus_journal WHERE idempotency_key = ? AND seq >= ? AND time > ?
+                        ORDER BY replied DESC, time DESC LIMIT 1
+                        """)
+                arguments = [key, since, key, keysSeq, since]
+            }
             return try Row.fetchOne(statement, arguments: arguments)
                 .map { (command: $0["command"] as String, reply: $0["reply"] as String?) }
         }
@@ -124,22 +162,26 @@ final class IdempotencyLedger: Sendable {
     /// Appends `key` with its command and, when given, its reply; returns the row. The last row of a key with a
     /// reply is the one a retry reads.
     @discardableResult
-    static func record(key: String, command: String, reply: Data?, in db: Database, at now: Date) throws -> Int64 {
+    static func record(key: String, command: String, reply: Data?, in db: Database, at now: Date) throws -> KeyRow {
         // Prepared once per connection: the writer runs it with every idempotent command.
         try db.cachedStatement(
             sql: "INSERT INTO bus_idempotency(key, command, reply, created_at) VALUES (?, ?, ?, ?)"
         ).execute(arguments: [
             key, command, reply.map { String(decoding: $0, as: UTF8.self) }, now.timeIntervalSince1970,
         ])
-        return db.lastInsertedRowID
+        return .key(db.lastInsertedRowID)
     }
 
-    private func remember(_ key: String, row: Int64) {
-        let overflowed = known.withLock { known -> Bool in
-            guard known.complete else { return false }
-            known.rows[key] = row
-            guard known.rows.count > knownLimit else { return false }
-            known = Known()
+    /// Ends the command running under `key`, remembering the row it committed, if any.
+    private func finish(_ key: String, row: KeyRow?) {
+        let knownLimit = self.knownLimit
+        let overflowed = state.withLock { state -> Bool in
+            state.running.removeValue(forKey: key)
+            guard let row, state.complete else { return false }
+            state.rows[key] = row
+            guard state.rows.count > knownLimit else { return false }
+            state.rows = [:]
+            state.complete = false
             return true
         }
         // Past the limit keys are read from disk: index them now rather than at the next hourly purge.
@@ -153,26 +195,85 @@ final class IdempotencyLedger: Sendable {
     /// replacement of what is known; a key remembered late is in what was read already.
     func purge() async throws {
         let knownLimit = self.knownLimit
-        let rows = try await journal.write(module: "bus") { transaction -> [String: Int64]? in
+        let loaded = try await journal.write(module: "bus") {
+            transaction -> (rows: [String: KeyRow]?, keysSeq: Int64) in
             let since = transaction.now.timeIntervalSince1970 - Self.retention
             let db = transaction.db
             try db.execute(sql: "DELETE FROM bus_idempotency WHERE created_at <= ?", arguments: [since])
-            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bus_idempotency") ?? 0
+            // Events keep their keys for the retention only; the first event still keeping one is where the
+            // next purge, and every read of keys, starts.
+            let from =
+                try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM bus_meta WHERE key = 'keys_seq'") ?? 0
+            try db.execute(
+                sql: """
+                    UPDATE bus_journal SET idempotency_key = NULL, idempotency_command = NULL, idempotency_reply = NULL
+                    WHERE seq >= ? AND idempotency_key IS NOT NULL AND time <= ?
+                    """,
+                arguments: [from, since])
+            let keysSeq =
+                try Int64.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COALESCE(
+                            (SELECT MIN(seq) FROM bus_journal WHERE seq >= ? AND idempotency_key IS NOT NULL),
+                            (SELECT COALESCE(MAX(seq), 0) + 1 FROM bus_journal))
+                        """,
+                    arguments: [from]) ?? from
+            try db.execute(sql: "UPDATE bus_meta SET value = ? WHERE key = 'keys_seq'", arguments: ["\(keysSeq)"])
+            let count =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT (SELECT COUNT(*) FROM bus_idempotency)
+                            + (SELECT COUNT(*) FROM bus_journal WHERE seq >= ? AND idempotency_key IS NOT NULL)
+                        """,
+                    arguments: [keysSeq]) ?? 0
             if count > knownLimit {
-                try db.execute(sql: "CREATE INDEX IF NOT EXISTS bus_idempotency_by_key ON bus_idempotency(key)")
-                return nil
+                try db.execute(
+                    sql: """
+                        CREATE INDEX IF NOT EXISTS bus_idempotency_by_key ON bus_idempotency(key);
+                        CREATE INDEX IF NOT EXISTS bus_journal_by_idempotency_key ON bus_journal(idempotency_key)
+                            WHERE idempotency_key IS NOT NULL;
+                        """)
+                return (nil, keysSeq)
             }
-            try db.execute(sql: "DROP INDEX IF EXISTS bus_idempotency_by_key")
-            var rows: [String: Int64] = [:]
-            // In row order, a row with a reply replacing what came before it, and one without only a missing key.
+            try db.execute(
+                sql: "DROP INDEX IF EXISTS bus_idempotency_by_key; DROP INDEX IF EXISTS bus_journal_by_idempotency_key")
+            // Of a key's rows, the newest with a reply is the one a retry reads; else its newest.
+            var rows: [String: (row: KeyRow, replied: Bool, time: Double)] = [:]
             let cursor = try Row.fetchCursor(
-                db, sql: "SELECT seq, key, reply IS NOT NULL AS replied FROM bus_idempotency")
+                db,
+                sql: """
+                    SELECT 0 AS event, seq, key, reply IS NOT NULL AS replied, created_at AS time FROM bus_idempotency
+                    UNION ALL
+                    SELECT 1, seq, idempotency_key, idempotency_reply IS NOT NULL, time FROM bus_journal
+                    WHERE seq >= ? AND idempotency_key IS NOT NULL
+                    """,
+                arguments: [keysSeq])
             while let row = try cursor.next() {
                 let key: String = row["key"]
-                if row["replied"] as Bool || rows[key] == nil { rows[key] = row["seq"] }
+                let seq: Int64 = row["seq"]
+                let found = (
+                    row: row["event"] as Bool ? KeyRow.event(seq) : .key(seq), replied: row["replied"] as Bool,
+                    time: row["time"] as Double
+                )
+                if let kept = rows[key], kept.replied != found.replied ? kept.replied : kept.time > found.time {
+                    continue
+                }
+                rows[key] = found
             }
-            return rows
+            return (rows.mapValues(\.row), keysSeq)
         }
-        known.withLock { known in known = rows.map { Known(rows: $0, complete: true) } ?? Known() }
+        state.withLock { state in
+            state.rows = loaded.rows ?? [:]
+            state.complete = loaded.rows != nil
+            state.keysSeq = loaded.keysSeq
+        }
     }
+}
+
+/// Where an idempotency key was kept: on the row of an event (its `seq`), or in `bus_idempotency` (its row).
+enum KeyRow: Hashable, Sendable {
+    case event(Int64)
+    case key(Int64)
 }

@@ -21,8 +21,8 @@ public final class Journal: Sendable {
         var capture: ReplyCapture? { get }
         /// The reply JSON this write returned, once it has run; `nil` when its result is not the reply.
         var replyJSON: Data? { get }
-        /// The row of `bus_idempotency` the write appended, once it has run.
-        var idempotencyRow: Int64? { get set }
+        /// Where the write kept its idempotency key, once it has run.
+        var idempotencyRow: KeyRow? { get set }
 
         func run(_ transaction: WriteTransaction) throws
         func finish(_ error: (any Error)?)
@@ -37,7 +37,7 @@ public final class Journal: Sendable {
         let body: @Sendable (WriteTransaction) throws -> T
         var value: T?
         var replyJSON: Data?
-        var idempotencyRow: Int64?
+        var idempotencyRow: KeyRow?
         var continuation: UnsafeContinuation<T, any Error>?
 
         init(
@@ -77,7 +77,7 @@ public final class Journal: Sendable {
         var correlationID: String? { nil }
         var capture: ReplyCapture? { nil }
         var replyJSON: Data? { nil }
-        var idempotencyRow: Int64? {
+        var idempotencyRow: KeyRow? {
             get { nil }
             set {}
         }
@@ -98,7 +98,7 @@ public final class Journal: Sendable {
     static let pageSize = 16_384
 
     /// The schema version of the bus's own tables this build writes.
-    static let schemaVersion = 3
+    static let schemaVersion = 4
 
     public let path: String
     let pool: DatabasePool
@@ -254,6 +254,21 @@ public final class Journal: Sendable {
                     DROP TABLE bus_idempotency;
                     ALTER TABLE bus_idempotency_log RENAME TO bus_idempotency;
                     UPDATE bus_meta SET value = '3' WHERE key = 'schema_version';
+                    """
+            )
+        }
+        migrator.registerMigration("bus.v4") { db in
+            // An idempotent write that emits events keeps its key (and reply) on its last event's row, a page the
+            // commit writes anyway, instead of a row of bus_idempotency on a page of its own (16 KiB per commit).
+            // Keys older than the retention are cleared from events from `keys_seq` on (IdempotencyLedger).
+            try db.execute(
+                sql: """
+                    ALTER TABLE bus_journal ADD COLUMN idempotency_key TEXT;
+                    ALTER TABLE bus_journal ADD COLUMN idempotency_command TEXT;
+                    ALTER TABLE bus_journal ADD COLUMN idempotency_reply TEXT;
+                    INSERT INTO bus_meta(key, value)
+                        VALUES ('keys_seq', (SELECT COALESCE(MAX(seq), 0) + 1 FROM bus_journal));
+                    UPDATE bus_meta SET value = '4' WHERE key = 'schema_version';
                     """
             )
         }
@@ -621,7 +636,8 @@ public final class Journal: Sendable {
                 try statements.beginWrite()
                 do {
                     try job.run(transaction)
-                    for pending in transaction.events {
+                    let last = transaction.events.indices.last
+                    for (index, pending) in transaction.events.enumerated() {
                         try check(pending.topic, of: job.module, declared: declared)
                         seq += 1
                         let envelope = Envelope<(any Event)?>(
@@ -634,11 +650,15 @@ public final class Journal: Sendable {
                         )
                         guard let payload = try pending.json ?? pending.event.map({ try JSONStreamEncoder.encode($0) })
                         else { preconditionFailure("a pending event has neither a value nor JSON") }
+                        // The write's last event keeps its idempotency key, if it has one.
+                        let key = index == last ? job.capture : nil
                         try statements.insertEvent(
                             seq: seq, id: envelope.id, topic: pending.topic.rawValue,
                             time: now.timeIntervalSince1970, source: job.module, correlationID: job.correlationID,
-                            payload: payload
+                            payload: payload,
+                            key: key.map { ($0.key, $0.command, job.replyJSON) }
                         )
+                        if key != nil { job.idempotencyRow = .event(Int64(seq)) }
                         envelopes.append(CommittedEvent(envelope: envelope, type: pending.type, payloadJSON: payload))
                         payloadBytes += payload.count
                     }
@@ -664,11 +684,6 @@ public final class Journal: Sendable {
                             )
                         }
                     }
-                    if let capture = job.capture {
-                        job.idempotencyRow = try statements.insertKey(
-                            capture.key, command: capture.command, reply: job.replyJSON,
-                            at: now.timeIntervalSince1970, db: db)
-                    }
                 } catch {
                     try statements.undoWrite()
                     throw error
@@ -681,6 +696,16 @@ public final class Journal: Sendable {
                 outcome.errors.append(nil)
             } catch {
                 outcome.errors.append(error)
+                continue
+            }
+            // A write without events keeps its key in bus_idempotency; outside the write's savepoint, which would
+            // copy that table's page as well. A failure to append the key is thrown out of the group, which is
+            // rolled back, so no write is kept without its key.
+            if let capture = job.capture, job.idempotencyRow == nil {
+                job.idempotencyRow = .key(
+                    try statements.insertKey(
+                        capture.key, command: capture.command, reply: job.replyJSON, at: now.timeIntervalSince1970,
+                        db: db))
             }
         }
         return outcome

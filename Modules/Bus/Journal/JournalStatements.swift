@@ -21,7 +21,8 @@ struct JournalStatements {
         insertEvent = try BoundStatement(
             db,
             sql:
-                "INSERT INTO bus_journal(seq, id, topic, time, source, correlation_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO bus_journal(seq, id, topic, time, source, correlation_id, payload, idempotency_key, "
+                + "idempotency_command, idempotency_reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         insertSubject = try BoundStatement(db, sql: "INSERT OR IGNORE INTO bus_subjects(subject, seq) VALUES (?, ?)")
         insertKey = try BoundStatement(
@@ -40,7 +41,8 @@ struct JournalStatements {
         try release.run()
     }
 
-    /// Journals one event; `payload` is its JSON, stored as text.
+    /// Journals one event; `payload` is its JSON, stored as text. `key` is the idempotency key the event's row
+    /// keeps for its write: the key, its command and, when the write returned it, the reply.
     func insertEvent(
         seq: UInt64,
         id: UUID,
@@ -48,7 +50,8 @@ struct JournalStatements {
         time: Double,
         source: String,
         correlationID: String?,
-        payload: Data
+        payload: Data,
+        key: (key: String, command: String, reply: Data?)? = nil
     ) throws {
         insertEvent.bind(Int64(seq), at: 1)
         insertEvent.bind(id, at: 2)
@@ -57,6 +60,12 @@ struct JournalStatements {
         insertEvent.bind(source, at: 5)
         insertEvent.bind(correlationID, at: 6)
         insertEvent.bind(utf8: payload, at: 7)
+        // Parameters left unbound are NULL (`run` clears them).
+        if let key {
+            insertEvent.bind(key.key, at: 8)
+            insertEvent.bind(key.command, at: 9)
+            if let reply = key.reply { insertEvent.bind(utf8: reply, at: 10) }
+        }
         try insertEvent.run()
     }
 

@@ -12,30 +12,26 @@ import Synchronization
 final class ReplyCapture: Sendable {
     let key: String
     let command: String
-    /// Encodes `value` as the reply when it is one of the command's reply type.
-    private let encode: @Sendable (Any) -> Data?
-    /// Whether `value` is the reply a committed write kept: equal to it, for a reply type that is `Equatable`.
-    private let matches: @Sendable (_ value: Any, _ kept: Any) -> Bool
+    private let codec: ReplyCodec
     /// What the command's committed writes left: the row a retry reads, and the reply kept with it.
     private struct Committed {
-        var row: Int64?
+        var row: KeyRow?
         var reply: (value: any Sendable, json: Data)?
     }
 
     private let state = Mutex(Committed())
 
-    init<Reply: Encodable & Sendable>(key: String, command: String, reply: Reply.Type) {
+    init(key: String, command: String, codec: ReplyCodec) {
         self.key = key
         self.command = command
-        self.encode = { value in (value as? Reply).flatMap { try? JSONStreamEncoder.encode($0) } }
-        self.matches = { value, kept in Self.equal(value, kept) }
+        self.codec = codec
     }
 
     /// The reply JSON for a write whose result is `value`, or `nil` when `value` is not a reply.
-    func reply(from value: Any) -> Data? { encode(value) }
+    func reply(from value: Any) -> Data? { codec.encode(value) }
 
     /// Notes that a write with the key committed as `row`, and the reply it kept, if it kept one.
-    func committed(_ value: any Sendable, json: Data?, row: Int64) {
+    func committed(_ value: any Sendable, json: Data?, row: KeyRow) {
         state.withLock { state in
             // A row with a reply is the one a retry reads; a later write without one does not replace it.
             if let json {
@@ -47,25 +43,40 @@ final class ReplyCapture: Sendable {
     }
 
     /// The row a retry reads, once a write with the key has committed.
-    var row: Int64? { state.withLock { $0.row } }
+    var row: KeyRow? { state.withLock { $0.row } }
 
     /// The JSON that a committed write kept for `reply`, when `reply` is the value it kept; `nil` when no write
     /// kept one, or the handler answered something else (its reply must then be written on its own).
     func keptJSON(for reply: Any) -> Data? {
-        guard let kept = state.withLock({ $0.reply }), matches(reply, kept.value) else { return nil }
+        guard let kept = state.withLock({ $0.reply }), codec.matches(reply, kept.value) else { return nil }
         return kept.json
-    }
-
-    private static func equal(_ value: Any, _ kept: Any) -> Bool {
-        guard let value = value as? any Equatable else { return false }
-        return value.isEqual(to: kept)
     }
 
     @TaskLocal static var current: ReplyCapture?
 }
 
-extension Equatable {
-    fileprivate func isEqual(to other: Any) -> Bool {
-        (other as? Self).map { $0 == self } ?? false
+/// How the replies of one command type are kept: made once, when the command is registered, so an idempotent
+/// command pays for no type lookup.
+struct ReplyCodec: Sendable {
+    /// The JSON of `value` when it is a reply of the command's type.
+    let encode: @Sendable (Any) -> Data?
+    /// Whether two values are the same reply: equal, for a reply type that is `Equatable`; never, for one that is
+    /// not (its reply is then written on its own).
+    let matches: @Sendable (_ value: Any, _ kept: Any) -> Bool
+
+    init<Reply: Encodable & Sendable>(_ type: Reply.Type) {
+        encode = { value in (value as? Reply).flatMap { try? JSONStreamEncoder.encode($0) } }
+        if let equatable = Reply.self as? any (Equatable & Sendable).Type {
+            matches = Self.equality(equatable)
+        } else {
+            matches = { _, _ in false }
+        }
+    }
+
+    private static func equality<E: Equatable & Sendable>(_ type: E.Type) -> @Sendable (Any, Any) -> Bool {
+        { value, kept in
+            guard let value = value as? E, let kept = kept as? E else { return false }
+            return value == kept
+        }
     }
 }

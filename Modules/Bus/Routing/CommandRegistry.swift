@@ -11,6 +11,7 @@ final class CommandRegistry: Sendable {
         let execution: CommandExecution
         let typeID: ObjectIdentifier
         let handler: any AnyObject & Sendable
+        let replyCodec: ReplyCodec
         let invokeJSON: @Sendable (JSONValue, CommandContext) async throws -> Data
     }
 
@@ -49,6 +50,7 @@ final class CommandRegistry: Sendable {
             execution: execution,
             typeID: ObjectIdentifier(type),
             handler: HandlerBox(handler),
+            replyCodec: ReplyCodec(C.Reply.self),
             invokeJSON: { [unowned self] args, context in
                 let command = try ArgumentDecoder.decode(C.self, from: args, knownFields: knownFields ?? [])
                 return try JSONStreamEncoder.encode(try await self.send(command, context: context))
@@ -99,7 +101,7 @@ final class CommandRegistry: Sendable {
             }
         }
         if C.isMutating, let key = context.idempotencyKey, let ledger = ledger.withLock({ $0 }) {
-            return try await ledger.perform(key: key, command: topic, run)
+            return try await ledger.perform(key: key, command: topic, codec: entry.replyCodec, run)
         }
         return try await run(nil)
     }

@@ -55,6 +55,36 @@ import Testing
         await #expect(throws: ConcordError.self) { try await session.append(Self.record("late")) }
     }
 
+    @Test(.timeLimit(.minutes(1)))
+    func aCommitWithMoreEventsThanAwaitDeliveryIsAnsweredAndTheNextWriteWaitsForRoom() async throws {
+        let harness = try await TestHarness(modules: [TestLedger()]) { $0.eventsAwaitingDelivery = 4 }
+        defer { Task { await harness.close() } }
+        // A subscriber that reads nothing yet: the dispatcher stops at it, and committed events wait for it.
+        let slow = harness.bus.subscribe(
+            to: EntryRecorded.self, subscriber: "slow", options: MailboxOptions(capacity: 1, overflow: .block))
+        let store = JournalStore(journal: harness.journal, module: "ledger")
+        let session = try await store.beginSession(idleTimeout: .seconds(60))
+        for index in 0..<19 { try await session.append(Self.record("s\(index)")) }
+        // Answered once durable, though most of its 20 events cannot be handed to the dispatcher yet.
+        let last = try await session.commit { transaction in
+            try Self.record("s19")(transaction)
+            return transaction.db.lastInsertedRowID
+        }
+        #expect(last == 20)
+        // The next write waits until the events before it have room.
+        let other = Task { try await harness.send(RecordEntry(name: "other", amount: 1)) }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await Self.names(harness).count == 20)
+        // Everything arrives, in order, as the subscriber reads; then the other write commits.
+        var names: [String] = []
+        var batch: [Envelope<EntryRecorded>] = []
+        while names.count < 21, await slow.mailbox.receive(into: &batch) {
+            names += batch.map(\.payload.name)
+        }
+        #expect(names == (0..<20).map { "s\($0)" } + ["other"])
+        _ = try await other.value
+    }
+
     @Test func aStepThatThrowsRollsEverythingBackAndTheCommitReportsIt() async throws {
         let harness = try await TestHarness(modules: [TestLedger()])
         defer { Task { await harness.close() } }

@@ -23,6 +23,19 @@ import Testing
         #expect(mailbox.dropped == 4)
     }
 
+    @Test func sendWhatFitsQueuesTheFirstOnesThereIsRoomForAndCountsNoDrop() async {
+        let mailbox = Mailbox<Int>(options: MailboxOptions(capacity: 4, overflow: .block))
+        #expect(mailbox.sendWhatFits([0, 1, 2]) == 3)
+        #expect(mailbox.sendWhatFits([3, 4, 5]) == 1)
+        #expect(mailbox.sendWhatFits([6]) == 0)
+        #expect(mailbox.dropped == 0)
+        var batch: [Int] = []
+        #expect(await mailbox.receive(into: &batch))
+        #expect(batch == [0, 1, 2, 3])
+        mailbox.close()
+        #expect(mailbox.sendWhatFits([7]) == 0)
+    }
+
     @Test func blockPolicyHoldsThePublisherUntilTheConsumerMakesRoom() async throws {
         let mailbox = Mailbox<Int>(options: MailboxOptions(capacity: 2, overflow: .block))
         let sent = Atomic<Int>(0)

@@ -136,8 +136,12 @@ public final class Journal: Sendable {
 
     /// Opens (creating if needed) the database at `path` and migrates the bus's tables.
     ///
-    /// - Parameter maxBatch: the most writes committed in one transaction; 1 commits each on its own.
-    public init(path: String, clock: any WallClock, logger: Logger, maxBatch: Int = 1024) throws {
+    /// - Parameters:
+    ///   - maxBatch: the most writes committed in one transaction; 1 commits each on its own.
+    ///   - eventsAwaitingDelivery: the capacity of ``committed``; the writer waits for room past it.
+    public init(
+        path: String, clock: any WallClock, logger: Logger, maxBatch: Int = 1024, eventsAwaitingDelivery: Int = 65_536
+    ) throws {
         self.path = path
         self.clock = clock
         self.logger = logger
@@ -182,7 +186,7 @@ public final class Journal: Sendable {
             throw StoreError.corrupt(path, reason: "\(error)")
         }
         jobs = Mailbox(options: MailboxOptions(capacity: 16_384, overflow: .block))
-        committed = Mailbox(options: MailboxOptions(capacity: 65_536, overflow: .block))
+        committed = Mailbox(options: MailboxOptions(capacity: max(1, eventsAwaitingDelivery), overflow: .block))
         let task = Task { [unowned self] in await self.runWriter() }
         writer.withLock { $0 = task }
     }
@@ -533,8 +537,10 @@ public final class Journal: Sendable {
                 return try Self.apply(jobs, in: db, after: firstSeq, now: now, declared: declared)
             }
             markIndexed(pending)
-            await published(outcome)
-            for (job, error) in zip(jobs, outcome.errors) { job.finish(error) }
+            published(outcome)
+            await deliver(outcome) {
+                for (job, error) in zip(jobs, outcome.errors) { job.finish(error) }
+            }
             return outcome.payloadBytes
         } catch {
             logger.error("journal commit failed; no write of the group was applied", metadata: ["error": "\(error)"])
@@ -588,8 +594,8 @@ public final class Journal: Sendable {
                 break
             }
             session.end(ConcordError.unavailable("the write session has committed"))
-            await published(written)
-            job.finish(nil)
+            published(written)
+            await deliver(written) { job.finish(nil) }
             return written.payloadBytes
         }
         do {
@@ -602,17 +608,27 @@ public final class Journal: Sendable {
         return 0
     }
 
-    /// Makes what a transaction committed known: the head, its events to the dispatcher, its timers.
-    private func published(_ outcome: CommitOutcome) async {
+    /// Makes what a transaction committed known: the head, its events to index, its timers. Then its events are
+    /// handed to the dispatcher and its writes answered (``deliver(_:answer:)``).
+    private func published(_ outcome: CommitOutcome) {
         transactions.add(1, ordering: .relaxed)
         if !outcome.envelopes.isEmpty { unindexed.withLock { $0 += outcome.envelopes } }
         head.store(outcome.lastSeq, ordering: .releasing)
-        if !outcome.envelopes.isEmpty {
-            await committed.send(contentsOf: outcome.envelopes)
-        }
         if outcome.timersChanged {
             timersChanged.withLock { $0 }?()
         }
+    }
+
+    /// Hands committed events to the dispatcher, in `seq` order: what fits in its mailbox before the writes are
+    /// answered (`answer`), the rest after. So a subscriber that subscribes after a reply is not sent the events
+    /// before it, unless a transaction had more events than the mailbox holds (a bulk import): its answer does not
+    /// wait for them to be delivered. The writer waits for room before its next transaction either way, so slow
+    /// subscribers hold writers back.
+    private func deliver(_ outcome: CommitOutcome, answer: () -> Void) async {
+        let handed = outcome.envelopes.isEmpty ? 0 : committed.sendWhatFits(outcome.envelopes)
+        answer()
+        guard handed < outcome.envelopes.count else { return }
+        await committed.send(contentsOf: outcome.envelopes[handed...])
     }
 
     private static func apply(

@@ -18,6 +18,8 @@ public struct RuntimeOptions: Sendable {
     public var maxWritesPerTransaction: Int
     /// The most idempotency keys looked up in memory; past it they are indexed and looked up on disk.
     public var idempotencyKeysInMemory: Int
+    /// The most committed events waiting for the dispatcher; the writer waits for room past it.
+    public var eventsAwaitingDelivery: Int
 
     public init(
         dataDirectory: String,
@@ -25,7 +27,8 @@ public struct RuntimeOptions: Sendable {
         heartbeatInterval: Duration = .seconds(1),
         moduleConfiguration: [String: [String: String]] = [:],
         maxWritesPerTransaction: Int = 1024,
-        idempotencyKeysInMemory: Int = 1_000_000
+        idempotencyKeysInMemory: Int = 1_000_000,
+        eventsAwaitingDelivery: Int = 65_536
     ) {
         self.dataDirectory = dataDirectory
         self.version = version
@@ -33,6 +36,7 @@ public struct RuntimeOptions: Sendable {
         self.moduleConfiguration = moduleConfiguration
         self.maxWritesPerTransaction = maxWritesPerTransaction
         self.idempotencyKeysInMemory = idempotencyKeysInMemory
+        self.eventsAwaitingDelivery = eventsAwaitingDelivery
     }
 }
 
@@ -105,7 +109,8 @@ public final class Runtime: Service, Sendable {
             path: (options.dataDirectory as NSString).appendingPathComponent("concord.sqlite"),
             clock: clock,
             logger: logger,
-            maxBatch: options.maxWritesPerTransaction
+            maxBatch: options.maxWritesPerTransaction,
+            eventsAwaitingDelivery: options.eventsAwaitingDelivery
         )
         self.timers = TimerService(journal: journal, clock: clock, logger: logger)
         self.ledger = IdempotencyLedger(

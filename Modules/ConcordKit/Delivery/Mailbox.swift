@@ -95,6 +95,21 @@ public final class Mailbox<Element: Sendable>: Sendable {
         return dropped
     }
 
+    /// Queues as many of `elements`, from the first, as there is room for, without waiting and without counting a
+    /// drop; returns how many were queued, so the caller can send the rest with ``send(contentsOf:)``.
+    public func sendWhatFits(_ elements: some Collection<Element>) -> Int {
+        let (count, wake) = state.withLock { state -> (Int, CheckedContinuation<Void, Never>?) in
+            guard !state.closed else { return (0, nil) }
+            let count = Swift.min(options.capacity - state.buffer.count, elements.count)
+            guard count > 0 else { return (0, nil) }
+            state.buffer.append(contentsOf: elements.prefix(count))
+            state.received += UInt64(count)
+            return (count, state.consumer.take())
+        }
+        wake?.resume()
+        return count
+    }
+
     /// Queues one message if there is room, without waiting and without counting a drop otherwise;
     /// `false` when the mailbox is full or closed, so the caller can wait with ``send(_:)``.
     public func sendIfRoom(_ element: Element) -> Bool {

@@ -21,18 +21,24 @@ final class IdempotencyLedger: Sendable {
     private let journal: Journal
     private let clock: any WallClock
 
+    /// What is known of a key.
+    private enum Entry {
+        /// A command is running under it; the promise, made by the first retry that waits, gets its reply.
+        case running(Promise<Data>?, kept: KeyRow?)
+        /// Its row within the retention: its last one with a reply, else its last one.
+        case kept(KeyRow)
+    }
+
     private struct State {
-        /// The commands running under a key, with the reply JSON their retries wait for.
-        var running: [String: Promise<Data>] = [:]
-        /// The row of each key within the retention: its last one with a reply, else its last one.
-        var rows: [String: KeyRow] = [:]
-        /// Whether `rows` holds every key kept; until then (and past the limit) keys are read from disk.
+        /// The keys running, and (while `complete`) every key kept.
+        var entries: [String: Entry] = [:]
+        /// Whether `entries` holds every key kept; until then (and past the limit) keys are read from disk.
         var complete = false
         /// The first event that may still keep a key within the retention (`bus_meta.keys_seq`).
         var keysSeq: Int64 = 0
     }
 
-    /// One lock for both, so a command takes it once as it starts and once as it ends.
+    /// One lock, one dictionary: a command looks its key up once as it starts and once as it ends.
     private let state = Mutex(State())
     private let knownLimit: Int
 
@@ -44,11 +50,12 @@ final class IdempotencyLedger: Sendable {
 
     /// How a command under a key starts.
     private enum Start {
+        /// Another sender runs it: wait for its reply.
         case waiting(Promise<Data>)
         /// A key that is new, as the complete set of known keys says: nothing to read.
-        case new(Promise<Data>)
+        case new
         /// A key to read from disk: at `row`, or looked up by key (from event `keysSeq` on) when `row` is `nil`.
-        case read(Promise<Data>, row: KeyRow?, keysSeq: Int64)
+        case read(row: KeyRow?, keysSeq: Int64)
     }
 
     /// Returns the stored reply for `key`, or runs `body` with a capture that keeps its reply as it commits.
@@ -62,29 +69,32 @@ final class IdempotencyLedger: Sendable {
         _ body: @Sendable (ReplyCapture) async throws -> R
     ) async throws -> R {
         let start = state.withLock { state -> Start in
-            if let promise = state.running[key] { return .waiting(promise) }
-            let promise = Promise<Data>()
-            state.running[key] = promise
-            let row = state.rows[key]
-            return state.complete && row == nil ? .new(promise) : .read(promise, row: row, keysSeq: state.keysSeq)
+            let kept: KeyRow?
+            switch state.entries[key] {
+            case .running(let promise, let row):
+                if let promise { return .waiting(promise) }
+                let promise = Promise<Data>()
+                state.entries[key] = .running(promise, kept: row)
+                return .waiting(promise)
+            case .kept(let row): kept = row
+            case nil: kept = nil
+            }
+            state.entries[key] = .running(nil, kept: kept)
+            return state.complete && kept == nil ? .new : .read(row: kept, keysSeq: state.keysSeq)
         }
-        let promise: Promise<Data>
         switch start {
         case .waiting(let running):
             return try ConcordJSON.decoder().decode(R.self, from: try await running.value)
-        case .new(let owned):
-            promise = owned
-        case .read(let owned, let row, let keysSeq):
-            promise = owned
+        case .new:
+            break
+        case .read(let row, let keysSeq):
             do {
                 if let stored = try await stored(key: key, row: row, keysSeq: keysSeq, command: command) {
-                    finish(key, row: nil)
-                    promise.fulfill(.success(stored))
+                    finish(key, row: nil, result: .success(stored))
                     return try ConcordJSON.decoder().decode(R.self, from: stored)
                 }
             } catch {
-                finish(key, row: nil)
-                promise.fulfill(.failure(error))
+                finish(key, row: nil, result: .failure(error))
                 throw error
             }
         }
@@ -92,20 +102,17 @@ final class IdempotencyLedger: Sendable {
         do {
             let reply = try await body(capture)
             if let kept = capture.keptJSON(for: reply), let row = capture.row {
-                finish(key, row: row)
-                promise.fulfill(.success(kept))
+                finish(key, row: row, result: .success(kept))
             } else {
                 let json = try JSONStreamEncoder.encode(reply)
                 let row = try await journal.write(module: "bus") { transaction in
                     try Self.record(key: key, command: command, reply: json, in: transaction.db, at: transaction.now)
                 }
-                finish(key, row: row)
-                promise.fulfill(.success(json))
+                finish(key, row: row, result: .success(json))
             }
             return reply
         } catch {
-            finish(key, row: capture.row)
-            promise.fulfill(.failure(error))
+            finish(key, row: capture.row, result: .failure(error))
             throw error
         }
     }
@@ -172,18 +179,23 @@ final class IdempotencyLedger: Sendable {
         return .key(db.lastInsertedRowID)
     }
 
-    /// Ends the command running under `key`, remembering the row it committed, if any.
-    private func finish(_ key: String, row: KeyRow?) {
+    /// Ends the command running under `key`, remembering the row it committed, if any, and hands `result` to the
+    /// retries that wait for it.
+    private func finish(_ key: String, row: KeyRow?, result: Result<Data, any Error>) {
         let knownLimit = self.knownLimit
-        let overflowed = state.withLock { state -> Bool in
-            state.running.removeValue(forKey: key)
-            guard let row, state.complete else { return false }
-            state.rows[key] = row
-            guard state.rows.count > knownLimit else { return false }
-            state.rows = [:]
+        let (waiting, overflowed) = state.withLock { state -> (Promise<Data>?, Bool) in
+            guard case .running(let promise, let kept) = state.entries[key] else { return (nil, false) }
+            guard state.complete, let row = row ?? kept else {
+                state.entries[key] = nil
+                return (promise, false)
+            }
+            state.entries[key] = .kept(row)
+            guard state.entries.count > knownLimit else { return (promise, false) }
+            state.entries = state.entries.filter { if case .running = $0.value { true } else { false } }
             state.complete = false
-            return true
+            return (promise, true)
         }
+        waiting?.fulfill(result)
         // Past the limit keys are read from disk: index them now rather than at the next hourly purge.
         if overflowed { Task { try? await self.purge() } }
     }
@@ -265,7 +277,10 @@ final class IdempotencyLedger: Sendable {
             return (rows.mapValues(\.row), keysSeq)
         }
         state.withLock { state in
-            state.rows = loaded.rows ?? [:]
+            // The commands running keep their entries; what they commit is remembered as they finish.
+            var entries = state.entries.filter { if case .running = $0.value { true } else { false } }
+            for (key, row) in loaded.rows ?? [:] where entries[key] == nil { entries[key] = .kept(row) }
+            state.entries = entries
             state.complete = loaded.rows != nil
             state.keysSeq = loaded.keysSeq
         }

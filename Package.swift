@@ -69,6 +69,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Scheduling",
+            dependencies: ["ConcordKit", "Contracts"],
+            path: "Modules/Scheduling",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Ledger",
             dependencies: ["ConcordKit", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Modules/Examples/Ledger",
@@ -116,6 +122,7 @@ let package = Package(
                 "Contracts",
                 "Gateway",
                 "Registry",
+                "Scheduling",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -181,6 +188,11 @@ let package = Package(
         .testTarget(
             name: "LedgerTests",
             dependencies: ["Ledger", "ConcordKit", "ConcordTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SchedulingTests",
+            dependencies: ["Scheduling", "ConcordKit", "ConcordTesting", "Contracts"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,127 @@
+public import ConcordKit
+import Contracts
+import Foundation
+
+/// Meetings, series and their recurrence (RFC 5545), for the networks' dialogues and plenaries.
+///
+/// This first part holds the recurrence engine and `scheduling.recurrence.expand`. Like every module, it talks
+/// to the others only through typed messages (`Contracts`); it imports no other module.
+public struct SchedulingModule: Module {
+    public init() {}
+
+    public var descriptor: ModuleDescriptor {
+        ModuleDescriptor(name: "scheduling", version: "0.1.0")
+    }
+
+    public func start(context: ModuleContext) async throws {
+        try context.handle(ExpandRecurrence.self, runsOn: .pool) { query, _ in
+            try Self.expand(query)
+        }
+    }
+
+    /// The most occurrences one expansion returns.
+    static let maximumLimit = 100_000
+
+    static func expand(_ query: ExpandRecurrence) throws -> RecurrenceExpansion {
+        do {
+            let set = try RecurrenceRequest.set(of: query)
+            let limit = query.limit ?? 1000
+            guard (1...maximumLimit).contains(limit) else {
+                throw RecurrenceError("limit", "expected 1..\(maximumLimit), got \(limit)")
+            }
+            let after = try query.after.map { try RecurrenceRequest.bound($0, field: "after", of: set) }
+            let before = try query.before.map { try RecurrenceRequest.bound($0, field: "before", of: set) }
+            let (occurrences, truncated) = try set.expand(after: after, before: before, limit: limit)
+            return RecurrenceExpansion(
+                occurrences: occurrences.map { occurrence in
+                    RecurrenceOccurrence(
+                        local: occurrence.local.text(dateOnly: set.dateOnly),
+                        utc: occurrence.utc.map { CivilDateTime(wallSeconds: $0).text() + "Z" })
+                },
+                truncated: truncated)
+        } catch let error as RecurrenceError {
+            throw ConcordError(
+                error.tooLarge ? .tooLarge : .badRequest, error.description, details: ["field": .string(error.field)])
+        }
+    }
+}
+
+/// Reads an expansion's arguments into a ``RecurrenceSet``, naming the field that is wrong.
+enum RecurrenceRequest {
+    static func set(of query: ExpandRecurrence) throws(RecurrenceError) -> RecurrenceSet {
+        guard let (start, dateOnly) = parse(query.dtstart) else {
+            throw RecurrenceError(
+                "dtstart",
+                "expected a local date-time (1997-09-02T09:00:00) or a date (1997-09-02), got \"\(query.dtstart)\"")
+        }
+        var set = RecurrenceSet(start: start, dateOnly: dateOnly)
+        if let identifier = query.timeZone {
+            guard let zone = ZoneResolver(identifier: identifier) else {
+                throw RecurrenceError(
+                    "time_zone", "expected an IANA time zone such as Europe/Berlin, got \"\(identifier)\"")
+            }
+            set.zone = zone
+        }
+        if let text = query.rrule { set.rule = try RecurrenceRule.parse(text) }
+        set.rdates = try dates(query.rdates ?? [], field: "rdates", dateOnly: dateOnly)
+        set.exdates = try dates(query.exdates ?? [], field: "exdates", dateOnly: dateOnly)
+        return set
+    }
+
+    static func bound(_ text: String, field: String, of set: RecurrenceSet) throws(RecurrenceError)
+        -> RecurrenceSet.Bound
+    {
+        if text.hasSuffix("Z") {
+            guard set.zone != nil, !set.dateOnly, let (time, dateOnly) = parse(String(text.dropLast())), !dateOnly
+            else {
+                throw RecurrenceError(
+                    field, "a UTC date-time (ending in Z) needs a time_zone and a dtstart with a time, got \"\(text)\"")
+            }
+            return .utc(time.wallSeconds)
+        }
+        guard let (time, _) = parse(text) else {
+            throw RecurrenceError(field, "expected a local date-time or a date, got \"\(text)\"")
+        }
+        return .local(time)
+    }
+
+    private static func dates(_ texts: [String], field: String, dateOnly: Bool) throws(RecurrenceError)
+        -> [CivilDateTime]
+    {
+        var list: [CivilDateTime] = []
+        for (index, text) in texts.enumerated() {
+            guard let (time, isDate) = parse(text), isDate == dateOnly else {
+                let expected =
+                    dateOnly
+                    ? "a date (1997-09-02), as dtstart is" : "a local date-time (1997-09-02T09:00:00), as dtstart is"
+                throw RecurrenceError("\(field)[\(index)]", "expected \(expected), got \"\(text)\"")
+            }
+            list.append(time)
+        }
+        return list
+    }
+
+    /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS`, of a real date and time.
+    static func parse(_ text: String) -> (CivilDateTime, dateOnly: Bool)? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 10 || bytes.count == 19 else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for byte in bytes[range] {
+                guard (48...57).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+        guard let year = number(0..<4), bytes[4] == UInt8(ascii: "-"), let month = number(5..<7),
+            bytes[7] == UInt8(ascii: "-"), let day = number(8..<10), year >= 1, (1...12).contains(month),
+            (1...GregorianCalendar.daysInMonth(year: year, month: month)).contains(day)
+        else { return nil }
+        if bytes.count == 10 { return (CivilDateTime(year: year, month: month, day: day), true) }
+        guard bytes[10] == UInt8(ascii: "T"), let hour = number(11..<13), bytes[13] == UInt8(ascii: ":"),
+            let minute = number(14..<16), bytes[16] == UInt8(ascii: ":"), let second = number(17..<19), hour < 24,
+            minute < 60, second < 60
+        else { return nil }
+        return (CivilDateTime(year: year, month: month, day: day, hour: hour, minute: minute, second: second), false)
+    }
+}

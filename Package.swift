@@ -159,6 +159,7 @@ let package = Package(
                 "Contracts",
                 "DaemonSupport",
                 "Gateway",
+                "Scheduling",
                 "ZeroMQ",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

@@ -17,6 +17,7 @@ let benchmarks: [(name: String, run: () async throws -> Report)] = [
     ("daemon.startup_ms", { try DaemonBenchmarks.startup() }),
     ("daemon.idle_rss_mb", { try DaemonBenchmarks.idleMemory() }),
     ("registry.import_250k", { try RegistryBenchmarks.import250k() }),
+    ("scheduling.expand", { try await SchedulingBenchmarks.expand() }),
 ]
 
 let requested = Array(CommandLine.arguments.dropFirst())

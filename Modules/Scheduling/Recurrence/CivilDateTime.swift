@@ -46,18 +46,33 @@ struct CivilDateTime: Hashable, Comparable, Sendable {
             < (rhs.year, rhs.month, rhs.day, rhs.hour, rhs.minute, rhs.second)
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS`, or `YYYY-MM-DD` for a date.
+    /// `YYYY-MM-DDTHH:MM:SS`, or `YYYY-MM-DD` for a date (years 0001 to 9999).
     func text(dateOnly: Bool = false) -> String {
-        var text = Self.digits(year, 4) + "-" + Self.digits(month, 2) + "-" + Self.digits(day, 2)
-        if !dateOnly {
-            text += "T" + Self.digits(hour, 2) + ":" + Self.digits(minute, 2) + ":" + Self.digits(second, 2)
+        // Written as bytes: an expansion writes up to 100 000 of these.
+        let count = dateOnly ? 10 : 19
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            func put(_ value: Int, _ width: Int, at offset: Int) {
+                var value = value
+                for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                    buffer[index] = UInt8(truncatingIfNeeded: 48 + value % 10)
+                    value /= 10
+                }
+            }
+            put(year, 4, at: 0)
+            buffer[4] = UInt8(ascii: "-")
+            put(month, 2, at: 5)
+            buffer[7] = UInt8(ascii: "-")
+            put(day, 2, at: 8)
+            if !dateOnly {
+                buffer[10] = UInt8(ascii: "T")
+                put(hour, 2, at: 11)
+                buffer[13] = UInt8(ascii: ":")
+                put(minute, 2, at: 14)
+                buffer[16] = UInt8(ascii: ":")
+                put(second, 2, at: 17)
+            }
+            return count
         }
-        return text
-    }
-
-    private static func digits(_ value: Int, _ width: Int) -> String {
-        let text = String(value)
-        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
     }
 }
 

@@ -14,16 +14,17 @@ struct RecurrenceIterator: IteratorProtocol {
     fileprivate let selection: DaySelection
     private let start: CivilDateTime
     private let weekStart: Int
-    private let byMonth: Set<Int>
+    private let byMonth: BitSet
     private var byWeekNumber: [Int] { selection.byWeekNumber }
     private let byYearDay: Set<Int>
-    private let byMonthDay: Set<Int>
-    private let byNegativeMonthDay: Set<Int>
-    private let byWeekday: Set<Int>
+    private let byMonthDay: BitSet
+    /// The days counted from the end of the month, as their distance from it (-1 is 1).
+    private let byNegativeMonthDay: BitSet
+    private let byWeekday: BitSet
     private var byNthWeekday: [(weekday: Int, ordinal: Int)] { selection.byNthWeekday }
-    private let byHour: Set<Int>?
-    private let byMinute: Set<Int>?
-    private let bySecond: Set<Int>?
+    private let byHour: BitSet?
+    private let byMinute: BitSet?
+    private let bySecond: BitSet?
     private let bySetPosition: [Int]
     private let sortedHours: [Int]
     private let sortedMinutes: [Int]
@@ -42,6 +43,8 @@ struct RecurrenceIterator: IteratorProtocol {
     private var times: [(hour: Int, minute: Int, second: Int)]
     private var info: YearInfo
     private var pending: [CivilDateTime] = []
+    /// The days of the period being produced, kept for the next one.
+    private var dayBuffer: [Int] = []
     private var pendingIndex = 0
     private var finished = false
 
@@ -69,10 +72,10 @@ struct RecurrenceIterator: IteratorProtocol {
             default: break
             }
         }
-        self.byMonth = byMonth
+        self.byMonth = BitSet(byMonth)
         byYearDay = Set(rule.byYearDay)
-        byMonthDay = Set(monthDays.filter { $0 > 0 })
-        byNegativeMonthDay = Set(monthDays.filter { $0 < 0 })
+        byMonthDay = BitSet(monthDays.filter { $0 > 0 })
+        byNegativeMonthDay = BitSet(monthDays.filter { $0 < 0 }.map { -$0 })
         var plain = Set<Int>()
         var nth: [(weekday: Int, ordinal: Int)] = []
         for entry in weekdays {
@@ -82,12 +85,12 @@ struct RecurrenceIterator: IteratorProtocol {
                 nth.append((entry.weekday, entry.ordinal))
             }
         }
-        byWeekday = plain
+        byWeekday = BitSet(plain)
         func set(_ given: [Int], default value: Int, coarser: Bool, base: Int, own: Bool, name: String)
-            throws(RecurrenceError) -> Set<Int>?
+            throws(RecurrenceError) -> BitSet?
         {
-            if given.isEmpty { return coarser ? [value] : nil }
-            guard own else { return Set(given) }
+            if given.isEmpty { return coarser ? BitSet([value]) : nil }
+            guard own else { return BitSet(given) }
             // At its own frequency, only the values INTERVAL reaches from the start (dateutil's construct_byset).
             let step = Self.gcd(rule.interval, base)
             let reached = Set(given.filter { step == 1 || Self.floorMod($0 - value, step) == 0 })
@@ -95,7 +98,7 @@ struct RecurrenceIterator: IteratorProtocol {
                 throw RecurrenceError(
                     "rrule.\(name)", "no value is reached from the start (\(value)) with INTERVAL=\(rule.interval)")
             }
-            return reached
+            return BitSet(reached)
         }
         byHour = try set(
             rule.byHour, default: start.hour, coarser: rule.frequency < .hourly, base: 24,
@@ -110,9 +113,9 @@ struct RecurrenceIterator: IteratorProtocol {
         selection = DaySelection(
             frequency: rule.frequency, weekStart: rule.weekStart, byMonth: byMonth.sorted(),
             byWeekNumber: rule.byWeekNumber, byNthWeekday: nth)
-        sortedHours = byHour.map { $0.sorted() } ?? []
-        sortedMinutes = byMinute.map { $0.sorted() } ?? []
-        sortedSeconds = bySecond.map { $0.sorted() } ?? []
+        sortedHours = byHour?.sorted ?? []
+        sortedMinutes = byMinute?.sorted ?? []
+        sortedSeconds = bySecond?.sorted ?? []
         var daily: [(hour: Int, minute: Int, second: Int)] = []
         if rule.frequency < .hourly {
             for hour in sortedHours {
@@ -173,11 +176,13 @@ struct RecurrenceIterator: IteratorProtocol {
     private mutating func step() {
         let (dayStart, dayEnd) = daySet()
         var filtered = false
-        var days: [Int] = []
-        days.reserveCapacity(dayEnd - dayStart)
+        var days = dayBuffer
+        dayBuffer = []
+        days.removeAll(keepingCapacity: true)
         for index in dayStart..<dayEnd {
             if excluded(index) { filtered = true } else { days.append(index) }
         }
+        defer { dayBuffer = days }
         if !bySetPosition.isEmpty && !times.isEmpty {
             var chosen: [CivilDateTime] = []
             for position in bySetPosition {
@@ -196,10 +201,10 @@ struct RecurrenceIterator: IteratorProtocol {
             for value in chosen where emit(value) {}
         } else {
             outer: for index in days {
-                let ordinal = info.yearOrdinal + index
+                let (year, month, day) = GregorianCalendar.date(ordinal: info.yearOrdinal + index)
                 for time in times {
                     let value = CivilDateTime(
-                        ordinal: ordinal, hour: time.hour, minute: time.minute, second: time.second)
+                        year: year, month: month, day: day, hour: time.hour, minute: time.minute, second: time.second)
                     if !emit(value) { break outer }
                 }
             }
@@ -250,7 +255,7 @@ struct RecurrenceIterator: IteratorProtocol {
         if !info.nthWeekdayMask.isEmpty && !info.nthWeekdayMask[index] { return true }
         if !byMonthDay.isEmpty || !byNegativeMonthDay.isEmpty {
             let (positive, negative) = info.monthDay(index)
-            if !byMonthDay.contains(positive) && !byNegativeMonthDay.contains(negative) { return true }
+            if !byMonthDay.contains(positive) && !byNegativeMonthDay.contains(-negative) { return true }
         }
         if !byYearDay.isEmpty {
             let length = info.yearLength
@@ -403,7 +408,7 @@ struct RecurrenceIterator: IteratorProtocol {
     private mutating func finish() { finished = true }
 
     /// dateutil's `__mod_distance`: steps `value` by INTERVAL until it is in `values`; the carry and the value.
-    private func modDistance(_ value: Int, _ values: Set<Int>, base: Int) -> (Int, Int)? {
+    private func modDistance(_ value: Int, _ values: BitSet, base: Int) -> (Int, Int)? {
         var value = value
         var carry = 0
         for _ in 1...base {
@@ -426,6 +431,21 @@ struct RecurrenceIterator: IteratorProtocol {
     }
 
     static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+
+    /// A set of small non-negative numbers (below 64), as bits.
+    struct BitSet {
+        private var bits: UInt64 = 0
+
+        init(_ values: some Sequence<Int>) {
+            for value in values where (0..<64).contains(value) { bits |= 1 << UInt64(value) }
+        }
+
+        var isEmpty: Bool { bits == 0 }
+
+        func contains(_ value: Int) -> Bool { (0..<64).contains(value) && bits & (1 << UInt64(value)) != 0 }
+
+        var sorted: [Int] { (0..<64).filter(contains) }
+    }
 
     /// The parts of the rule the year's masks depend on.
     fileprivate struct DaySelection {
@@ -456,9 +476,14 @@ struct RecurrenceIterator: IteratorProtocol {
 
         func month(_ index: Int) -> Int {
             guard index < yearLength else { return 1 }
-            var month = 1
-            while monthRanges[month] <= index { month += 1 }
-            return month
+            return Int(yearLength == 365 ? Self.months365[index] : Self.months366[index])
+        }
+
+        static let months365 = months(ranges365)
+        static let months366 = months(ranges366)
+
+        private static func months(_ ranges: [Int]) -> [UInt8] {
+            (1...12).flatMap { month in Array(repeating: UInt8(month), count: ranges[month] - ranges[month - 1]) }
         }
 
         /// The day of the month counted from its start and from its end (-1 for the last).

@@ -37,33 +37,37 @@ struct RecurrenceSet: Sendable {
         }
         let excluded = Set(exdates.map { key(of: place($0)) })
         var found: [Occurrence] = []
-        var seen = Set<Int64>()
+        var keys: [Int64] = []
         var truncated = false
-        /// Keeps `occurrence` if it is in the window and not excluded; `false` once the rule has given one more
-        /// than `limit` (an RDATE is always kept, and the list cut after sorting).
-        func take(_ occurrence: Occurrence, fromRule: Bool = true) -> Bool {
-            let key = key(of: occurrence)
-            guard inWindow(key), !excluded.contains(key), seen.insert(key).inserted else { return true }
-            guard !fromRule || found.count < limit else {
-                truncated = true
-                return false
-            }
-            found.append(occurrence)
-            return true
-        }
+        // The rule's occurrences come in order (but for a time a gap moved past the next one), so a repeat is
+        // the last one kept; RDATEs are checked against all.
+        var ordered = true
         if let rule {
             var iterator = try RecurrenceIterator(rule: rule, start: start)
             iterator.stopDate = lastLocalDate(before: before, until: rule.until)
             var produced = 0
-            // The window's end, as a local time, with a day to spare for times moved by a gap.
+            // The window's end, with a day to spare for times moved by a gap.
             let stopKey = beforeKey.map { $0 + 86_400 }
             while let local = iterator.next() {
                 let occurrence = place(local)
                 let key = key(of: occurrence)
                 if let until = rule.until, past(until, occurrence) { break }
                 if let stopKey, key > stopKey { break }
-                if !take(occurrence) { break }
                 produced += 1
+                if inWindow(key), !excluded.contains(key), keys.last.map({ $0 < key }) ?? true {
+                    guard found.count < limit else {
+                        truncated = true
+                        break
+                    }
+                    found.append(occurrence)
+                    keys.append(key)
+                } else if let last = keys.last, key < last {
+                    ordered = false
+                    if inWindow(key), !excluded.contains(key), !keys.contains(key) {
+                        found.append(occurrence)
+                        keys.append(key)
+                    }
+                }
                 if found.isEmpty && produced >= maximumSkipped {
                     throw RecurrenceError(
                         "after",
@@ -73,11 +77,22 @@ struct RecurrenceSet: Sendable {
             }
         }
         // Without a rule the start is an occurrence; with one, only when the rule produces it (as dateutil).
-        if rule == nil { _ = take(place(start), fromRule: false) }
-        for rdate in rdates {
-            _ = take(place(rdate), fromRule: false)
+        let extra = (rule == nil ? [start] : []) + rdates
+        if !extra.isEmpty {
+            var seen = Set(keys)
+            for local in extra {
+                let occurrence = place(local)
+                let key = key(of: occurrence)
+                guard inWindow(key), !excluded.contains(key), seen.insert(key).inserted else { continue }
+                found.append(occurrence)
+                keys.append(key)
+                ordered = false
+            }
         }
-        found.sort { key(of: $0) < key(of: $1) }
+        if !ordered {
+            let order = keys.indices.sorted { keys[$0] < keys[$1] }
+            found = order.map { found[$0] }
+        }
         if found.count > limit {
             found.removeLast(found.count - limit)
             truncated = true

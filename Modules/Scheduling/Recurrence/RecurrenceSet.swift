@@ -126,17 +126,16 @@ struct RecurrenceSet: Sendable {
     }
 
     /// The last local date an occurrence can fall on, given the window's end and UNTIL, with a day to spare for
-    /// zone offsets.
+    /// zone offsets (a UTC bound is read as a wall time).
     private func lastLocalDate(before: Bound?, until: RecurrenceRule.Until?) -> CivilDateTime? {
         var dates: [CivilDateTime] = []
         switch before {
         case .local(let local): dates.append(local)
-        case .utc(let utc): dates.append(CivilDateTime(wallSeconds: utc + 86_400))
+        case .utc(let utc): dates.append(CivilDateTime(wallSeconds: utc))
         case nil: break
         }
         switch until {
-        case .utc(let utc): dates.append(CivilDateTime(wallSeconds: utc.wallSeconds + 86_400))
-        case .local(let local), .date(let local): dates.append(local)
+        case .utc(let time), .local(let time), .date(let time): dates.append(time)
         case nil: break
         }
         guard let last = dates.min() else { return nil }

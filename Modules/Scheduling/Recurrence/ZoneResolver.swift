@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Places local date-times in an IANA zone, with one policy for the times a zone skips or repeats.
 ///
@@ -41,30 +42,25 @@ struct ZoneResolver: Sendable {
         }
     }
 
-    /// The local time `utc` shows in the zone.
-    func local(ofUTC utc: Int64) -> CivilDateTime {
-        CivilDateTime(wallSeconds: utc + Int64(offset(at: utc)))
-    }
-
     func offset(at utc: Int64) -> Int {
         zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(utc)))
     }
 
     /// The offsets a day before and a day after a wall time: equal unless the zone changes offset near it.
-    private final class OffsetCache: @unchecked Sendable {
-        // Read and written by one expansion at a time (a resolver is made per request).
-        private var days: [Int64: (Int, Int)] = [:]
+    private final class OffsetCache: Sendable {
+        private let days = Mutex<[Int64: (Int, Int)]>([:])
 
         func offsets(around wall: Int64, zone: TimeZone) -> (Int, Int) {
             let day = wall >= 0 ? wall / 86_400 : (wall - 86_399) / 86_400
-            if let known = days[day] { return known }
+            if let known = days.withLock({ $0[day] }) { return known }
             let noon = day * 86_400 + 43_200
             let before = zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(noon - 86_400 - 50_400)))
             let after = zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(noon + 86_400 + 50_400)))
-            let found = (before, after)
-            if days.count > 100_000 { days.removeAll(keepingCapacity: true) }
-            days[day] = found
-            return found
+            days.withLock { days in
+                if days.count > 100_000 { days.removeAll(keepingCapacity: true) }
+                days[day] = (before, after)
+            }
+            return (before, after)
         }
     }
 }

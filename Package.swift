@@ -193,7 +193,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SchedulingTests",
-            dependencies: ["Scheduling", "ConcordKit", "ConcordTesting", "Contracts"],
+            dependencies: ["Scheduling", "Registry", "ConcordKit", "ConcordTesting", "Contracts"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

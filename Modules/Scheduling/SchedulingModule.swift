@@ -2,20 +2,62 @@ public import ConcordKit
 import Contracts
 import Foundation
 
-/// Meetings, series and their recurrence (RFC 5545), for the networks' dialogues and plenaries.
+/// Meetings, series and their recurrence (RFC 5545), host rotation, the slot finder, reminders and reviews, for
+/// the networks' dialogues and plenaries.
 ///
-/// This first part holds the recurrence engine and `scheduling.recurrence.expand`. Like every module, it talks
-/// to the others only through typed messages (`Contracts`); it imports no other module.
+/// Like every module, it talks to the others only through typed messages (`Contracts`): actors, their zones and
+/// memberships come from the registry's queries, never from its tables. It imports no other module.
 public struct SchedulingModule: Module {
     public init() {}
 
     public var descriptor: ModuleDescriptor {
-        ModuleDescriptor(name: "scheduling", version: "0.1.0")
+        ModuleDescriptor(
+            name: "scheduling", version: "0.2.0",
+            publishes: [
+                MeetingScheduled.self, MeetingUpdated.self, ConflictDetected.self, MeetingReminderDue.self,
+                SeriesCreated.self, SeriesUpdated.self, HostDecided.self,
+            ])
+    }
+
+    public var migrations: [Migration] { SchedulingSchema.migrations }
+
+    /// What the handlers share.
+    struct Services: Sendable {
+        let store: any ModuleStore
+        let directory: Directory
+        let clock: any WallClock
+        /// Reminder offsets for meetings and series that give none.
+        let reminders: [LocalDuration]
     }
 
     public func start(context: ModuleContext) async throws {
+        let text = context.configuration.string("reminders", default: "P30D,P7D,P1D")
+        let offsets = try MeetingRules.offsets(
+            text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+            field: "modules.scheduling.reminders", defaults: [])
+        let services = Services(
+            store: context.store, directory: Directory(bus: context.bus), clock: context.clock, reminders: offsets)
         try context.handle(ExpandRecurrence.self, runsOn: .pool) { query, _ in
             try Self.expand(query)
+        }
+        try Self.startMeetings(context: context, services: services)
+        try Self.startSeries(context: context, services: services)
+        try Self.startRotation(context: context, services: services)
+        try Self.startSlots(context: context, services: services)
+        try Self.startReviews(context: context, services: services)
+        // A series' reminders reach a horizon ahead; it moves on as they fire, and here at start-up.
+        context.on(MeetingReminderDue.self) { envelope in
+            guard let series = envelope.payload.series else { return }
+            try await Self.refreshReminders(of: series, services: services)
+        }
+        let all = try await services.store.read { db in try SchedulingStore(db: db).allSeries().map(\.id) }
+        for series in all {
+            do {
+                try await Self.refreshReminders(of: series, services: services)
+            } catch {
+                context.logger.error(
+                    "could not set the reminders of a series", metadata: ["series": "\(series)", "error": "\(error)"])
+            }
         }
     }
 

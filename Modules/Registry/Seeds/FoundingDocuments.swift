@@ -193,8 +193,10 @@ public enum FoundingDocuments {
         _ = try await send(CreateNetwork(name: "Asian Network of Major Cities 21", acronym: "ANMC21"))
         for city in cities {
             _ = try await send(
+                // Members at least since the 12th Plenary, which the declaration says they all took part in.
                 AddMembership(
                     actor: members[city.0]!.id, network: "ANMC21", role: city.0 == "Tokyo" ? .foundingMember : .member,
+                    start: "2013-11-18",
                     basis: MembershipBasis(kind: .manual, decidedBy: "ANMC21 Plenary Meeting", decidedOn: "2013-11-19"))
             )
         }

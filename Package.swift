@@ -159,6 +159,7 @@ let package = Package(
                 "Contracts",
                 "DaemonSupport",
                 "Gateway",
+                "Registry",
                 "Scheduling",
                 "ZeroMQ",
                 .product(name: "GRDB", package: "GRDB.swift"),

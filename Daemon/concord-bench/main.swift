@@ -18,6 +18,8 @@ let benchmarks: [(name: String, run: () async throws -> Report)] = [
     ("daemon.idle_rss_mb", { try DaemonBenchmarks.idleMemory() }),
     ("registry.import_250k", { try RegistryBenchmarks.import250k() }),
     ("scheduling.expand", { try await SchedulingBenchmarks.expand() }),
+    ("scheduling.series_10k", { try await SchedulingWorkloads.series10k() }),
+    ("scheduling.slots_50x90", { try await SchedulingWorkloads.slots50x90() }),
 ]
 
 let requested = Array(CommandLine.arguments.dropFirst())

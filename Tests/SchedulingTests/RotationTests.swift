@@ -140,4 +140,38 @@ import Testing
         #expect(decided.warnings?.map(\.code) == [.hostNotActiveMember])
         #expect(try await fixture.events("scheduling.conflict.detected").count == 1)
     }
+
+    @Test func regionsTakeTurnsVolunteersComeFirstAndAFixedListCycles() async throws {
+        let regional = try await Self.plenaries(policy: .byRegion)
+        defer { Task { await regional.fixture.close() } }
+        // South-eastern Asia (Bangkok, Hanoi, ...), Eastern Asia (Seoul, Tokyo), Eastern Europe (Tomsk), in turn.
+        let turns = try await regional.fixture.send(
+            NextHosts(series: regional.series.id, count: 6, after: "2014-01-01")
+        ).turns
+        #expect(turns.map(\.hostName) == ["Seoul", "Tomsk", "Jakarta", "Tokyo", "Tomsk", "Kuala Lumpur"])
+
+        let volunteers = try await Self.plenaries(policy: .volunteerFirst)
+        defer { Task { await volunteers.fixture.close() } }
+        _ = try await volunteers.fixture.send(
+            DecideHost(
+                series: volunteers.series.id, originalStart: "2015-09-10", kind: .volunteered,
+                actor: volunteers.cities["Singapore"]!.id, reason: "offered at the 13th"))
+        let offered = try await volunteers.fixture.send(
+            NextHosts(series: volunteers.series.id, count: 3, after: "2014-01-01")
+        ).turns
+        #expect(offered.map(\.hostName) == ["Jakarta", "Singapore", "Kuala Lumpur"])
+        #expect(offered[1].basis == "volunteered")
+        #expect(offered[1].reason == "volunteered: offered at the 13th")
+
+        let fixed = try await Self.plenaries()
+        defer { Task { await fixed.fixture.close() } }
+        var fields = fixed.series.fields
+        fields.rotation?.kind = .fixed
+        let refused = try #require(await fixed.fixture.failure(CreateSeries(series: fields)))
+        fields.rotation?.members = [fixed.cities["Tokyo"]!.id, fixed.cities["Seoul"]!.id]
+        #expect(refused.message.hasPrefix("series.rotation.members:"))
+        let listed = try await fixed.fixture.send(CreateSeries(series: fields)).series
+        let cycle = try await fixed.fixture.send(NextHosts(series: listed.id, count: 3, after: "2014-01-01")).turns
+        #expect(cycle.map(\.hostName) == ["Tokyo", "Seoul", "Tokyo"])
+    }
 }

@@ -122,8 +122,29 @@ struct Placed: Sendable, Equatable {
             self.start = shown
             startUTC = utc
             endUTC = zone.resolve(LocalTime.addingDays(duration.days, to: shown)).utc + Int64(duration.seconds)
-            end = CivilDateTime(wallSeconds: endUTC + Int64(zone.offset(at: endUTC)))
+            end = zone.local(at: endUTC)
         }
+    }
+
+    /// An occurrence the engine placed already: its instant is known.
+    init(_ occurrence: RecurrenceSet.Occurrence, duration: LocalDuration, dateOnly: Bool, zone: ZoneResolver) {
+        guard let utc = occurrence.utc, !dateOnly else {
+            self.init(start: occurrence.local, duration: duration, dateOnly: dateOnly, zone: zone)
+            return
+        }
+        let base =
+            duration.days == 0 ? utc : zone.resolve(LocalTime.addingDays(duration.days, to: occurrence.local)).utc
+        let endUTC = base + Int64(duration.seconds)
+        self.init(
+            start: occurrence.local, end: zone.local(at: endUTC), startUTC: utc, endUTC: endUTC, dateOnly: false)
+    }
+
+    private init(start: CivilDateTime, end: CivilDateTime, startUTC: Int64, endUTC: Int64, dateOnly: Bool) {
+        self.start = start
+        self.end = end
+        self.startUTC = startUTC
+        self.endUTC = endUTC
+        self.dateOnly = dateOnly
     }
 
     /// From a start and an end as given; the end of an all-day meeting is its last day.

@@ -11,12 +11,21 @@ import Synchronization
 /// (Asia/Tomsk moved from +06 to +07 in 2016) apply to past dates.
 struct ZoneResolver: Sendable {
     let zone: TimeZone
-    /// Offsets by local day, cached: a rule's occurrences fall on few distinct days per transition.
-    private let cache = OffsetCache()
+    /// Offsets by local day, cached per zone for the life of the process: every expansion in a zone reads the
+    /// same days (a zone's data does not change while the daemon runs).
+    private let cache: OffsetCache
+
+    private static let caches = Mutex<[String: OffsetCache]>([:])
 
     init?(identifier: String) {
         guard let zone = TimeZone(identifier: identifier) else { return nil }
         self.zone = zone
+        cache = Self.caches.withLock { caches in
+            if let known = caches[zone.identifier] { return known }
+            let made = OffsetCache()
+            caches[zone.identifier] = made
+            return made
+        }
     }
 
     /// The instant of `local` (seconds since 1970, UTC), and the local time it shows (moved forward in a gap).
@@ -40,6 +49,13 @@ struct ZoneResolver: Sendable {
             let instant = asBefore
             return (instant, CivilDateTime(wallSeconds: instant + Int64(offset(at: instant))))
         }
+    }
+
+    /// The wall time an instant shows in the zone; the cached offsets answer unless a change is near.
+    func local(at utc: Int64) -> CivilDateTime {
+        let (before, after) = cache.offsets(around: utc, zone: zone)
+        let offset = before == after ? before : offset(at: utc)
+        return CivilDateTime(wallSeconds: utc + Int64(offset))
     }
 
     func offset(at utc: Int64) -> Int {

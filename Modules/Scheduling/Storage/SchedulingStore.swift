@@ -81,8 +81,13 @@ struct SchedulingStore {
         String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
+    /// Through ConcordKit's parser and value decoder: several times faster than `JSONDecoder` on Linux, which
+    /// counts when a series' 500 overrides are read for each expansion.
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
-        try decoder.decode(type, from: Data(text.utf8))
+        guard let value = JSONValue.parse(Array(text.utf8)) else {
+            return try decoder.decode(type, from: Data(text.utf8))
+        }
+        return try JSONValueDecoder().decode(type, from: value)
     }
 
     // MARK: Meetings

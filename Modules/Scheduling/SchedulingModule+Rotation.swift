@@ -166,7 +166,7 @@ extension SchedulingModule {
         if let after = policy.after { ids.insert(after) }
         ids.formUnion(decisions.map(\.actor))
         var actors: [String: ActorRecord] = [:]
-        for id in ids.sorted() { actors[id] = try? await services.directory.bus.send(GetActor(id: id)) }
+        for id in ids.sorted() { actors[id] = try? await services.directory.actor(id, field: "actor") }
         let rotation = Rotation(
             policy: policy, network: series.fields.network, memberships: memberships, actors: actors,
             decisions: decisions)

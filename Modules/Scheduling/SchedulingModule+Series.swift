@@ -102,10 +102,11 @@ extension SchedulingModule {
             guard (1...maximumLimit).contains(limit) else {
                 throw badField("limit", "expected 1..\(maximumLimit), got \(limit)")
             }
+            let cache = services.overrides
             let (series, overrides) = try await store.read { db in
                 let store = SchedulingStore(db: db)
                 let series = try store.requireSeries(query.series)
-                return (series, try store.overrides(of: series.id))
+                return (series, try cache.overrides(of: series) { try store.overrides(of: series.id) })
             }
             let engine = try SeriesEngine(series: series)
             let after = try query.after.map { try engine.bound($0, field: "after") }

@@ -110,10 +110,19 @@ extension SchedulingModule {
         guard (0...1).contains(minAttendance) else {
             throw badField("min_attendance", "expected 0 to 1, got \(minAttendance)")
         }
-        var records: [String: ActorRecord] = [:]
-        for (index, participant) in query.participants.enumerated() where records[participant.actor] == nil {
-            records[participant.actor] = try await services.directory.actor(
-                participant.actor, field: "participants[\(index)].actor")
+        // Asked of the registry all at once: the answers come concurrently.
+        var first: [String: Int] = [:]
+        for (index, participant) in query.participants.enumerated() where first[participant.actor] == nil {
+            first[participant.actor] = index
+        }
+        let directory = services.directory
+        let records = try await withThrowingTaskGroup(of: ActorRecord.self) { group in
+            for (actor, index) in first {
+                group.addTask { try await directory.actor(actor, field: "participants[\(index)].actor") }
+            }
+            var records: [String: ActorRecord] = [:]
+            for try await record in group { records[record.id] = record }
+            return records
         }
         let origin = from.wallSeconds
         let end = origin + Int64(days) * 86_400
@@ -121,7 +130,7 @@ extension SchedulingModule {
             let store = SchedulingStore(db: db)
             return (
                 try store.workingHours(), try store.blackouts(),
-                try Conflicts.bookings(overlapping: origin - 86_400, end + 86_400, store: store)
+                try Conflicts.bookings(overlapping: origin - 86_400, end + 86_400, store: store, venues: false)
             )
         }
         var zones: [String: ZoneResolver] = [:]

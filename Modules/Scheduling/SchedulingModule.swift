@@ -1,6 +1,7 @@
 public import ConcordKit
 import Contracts
 import Foundation
+import Synchronization
 
 /// Meetings, series and their recurrence (RFC 5545), host rotation, the slot finder, reminders and reviews, for
 /// the networks' dialogues and plenaries.
@@ -28,6 +29,27 @@ public struct SchedulingModule: Module {
         let clock: any WallClock
         /// Reminder offsets for meetings and series that give none.
         let reminders: [LocalDuration]
+        let overrides = OverrideCache()
+    }
+
+    /// The overrides of recently expanded series, decoded once per version of the series: every change of an
+    /// override raises the series' version in the same transaction, so a snapshot's version names its overrides.
+    final class OverrideCache: Sendable {
+        private let entries = Mutex<[String: (version: Int, overrides: [String: OccurrenceOverride])]>([:])
+
+        func overrides(of series: Series, load: () throws -> [String: OccurrenceOverride]) rethrows
+            -> [String: OccurrenceOverride]
+        {
+            if let known = entries.withLock({ $0[series.id] }), known.version == series.version {
+                return known.overrides
+            }
+            let loaded = try load()
+            entries.withLock { entries in
+                if entries.count >= 256 { entries.removeAll(keepingCapacity: true) }
+                entries[series.id] = (series.version, loaded)
+            }
+            return loaded
+        }
     }
 
     public func start(context: ModuleContext) async throws {
@@ -37,6 +59,7 @@ public struct SchedulingModule: Module {
             field: "modules.scheduling.reminders", defaults: [])
         let services = Services(
             store: context.store, directory: Directory(bus: context.bus), clock: context.clock, reminders: offsets)
+        services.directory.follow(context)
         try context.handle(ExpandRecurrence.self, runsOn: .pool) { query, _ in
             try Self.expand(query)
         }

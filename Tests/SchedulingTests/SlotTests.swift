@@ -112,4 +112,19 @@ import Testing
                     to: "2027-01-16")))
         #expect(noZone.message.contains("has no time zone"))
     }
+
+    /// The module keeps the actors it read, and takes each update from the registry's events.
+    @Test func aChangedTimeZoneReachesTheSlotFinder() async throws {
+        let fixture = try await SchedulingFixture()
+        defer { Task { await fixture.close() } }
+        let city = try await fixture.city("Dushanbe", "TJ", "Asia/Dushanbe")
+        let query = FindSlots(
+            participants: [FindSlots.Attendee(actor: city.id)], duration: "PT9H", from: "2027-01-15", to: "2027-01-15")
+        #expect(try await fixture.send(query).slots.map(\.startUTC) == ["2027-01-15T03:00:00Z"])
+        var fields = city.fields
+        fields.timeZone = "Asia/Tokyo"
+        _ = try await fixture.send(UpdateActor(id: city.id, version: city.version, actor: fields))
+        #expect(
+            try await eventually { try await fixture.send(query).slots.map(\.startUTC) == ["2027-01-15T00:00:00Z"] })
+    }
 }

@@ -1,14 +1,44 @@
 import ConcordKit
 import Contracts
+import Synchronization
 
-/// What the module learns from the registry, through its queries only: actors, their zones and memberships.
+/// What the module learns from the registry, through its queries and events only: actors, their zones and
+/// memberships.
+///
+/// Actors are kept once read (the slot finder reads 50 of them a query) and replaced by the record in each
+/// `registry.actor.updated` and `.deactivated` event; a record is only ever replaced by a later version of it.
 struct Directory: Sendable {
     let bus: any MessageBus
+    let actors = ActorCache()
+
+    final class ActorCache: Sendable {
+        private let records = Mutex<[String: ActorRecord]>([:])
+
+        func get(_ id: String) -> ActorRecord? { records.withLock { $0[id] } }
+
+        func keep(_ record: ActorRecord) {
+            records.withLock { records in
+                if let known = records[record.id], known.version > record.version { return }
+                if records.count >= 100_000 { records.removeAll(keepingCapacity: true) }
+                records[record.id] = record
+            }
+        }
+    }
+
+    /// Keeps the cache current from the registry's events.
+    func follow(_ context: ModuleContext) {
+        let actors = self.actors
+        context.on(ActorUpdated.self) { envelope in actors.keep(envelope.payload.actor) }
+        context.on(ActorDeactivated.self) { envelope in actors.keep(envelope.payload.actor) }
+    }
 
     /// The actor, or `bad_request` naming `field` when the registry has none.
     func actor(_ id: String, field: String) async throws -> ActorRecord {
+        if let known = actors.get(id) { return known }
         do {
-            return try await bus.send(GetActor(id: id))
+            let record = try await bus.send(GetActor(id: id))
+            actors.keep(record)
+            return record
         } catch let error as ConcordError where error.code == .notFound {
             throw badField(field, "no actor \"\(id)\" in the registry")
         }

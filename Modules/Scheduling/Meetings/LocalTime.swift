@@ -84,7 +84,7 @@ enum LocalTime {
     }
 
     /// `2014-09-10T02:00:00Z`.
-    static func utcText(_ seconds: Int64) -> String { CivilDateTime(wallSeconds: seconds).text() + "Z" }
+    static func utcText(_ seconds: Int64) -> String { CivilDateTime(wallSeconds: seconds).text(utc: true) }
 
     /// An instant given as `…Z` or as a UTC date.
     static func instant(_ text: String, field: String) throws -> Int64 {

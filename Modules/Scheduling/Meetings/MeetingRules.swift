@@ -108,13 +108,22 @@ struct Booking: Sendable {
 
 enum Conflicts {
     /// Every meeting and series occurrence, not cancelled, that overlaps `[start, end)`.
-    static func bookings(overlapping start: Int64, _ end: Int64, store: SchedulingStore) throws -> [Booking] {
-        var found: [Booking] = try store.meetings(overlapping: start, end).map { meeting in
-            Booking(
-                subject: meeting.id, title: meeting.fields.title,
-                startUTC: (try? LocalTime.instant(meeting.startUTC, field: "")) ?? 0,
-                endUTC: (try? LocalTime.instant(meeting.endUTC, field: "")) ?? 0,
-                actors: Set(MeetingRules.actors(of: meeting.fields)), venue: meeting.fields.venue)
+    ///
+    /// - Parameter venues: whether meetings' venues are wanted (conflict checks); the slot finder needs none.
+    static func bookings(overlapping start: Int64, _ end: Int64, store: SchedulingStore, venues: Bool = true) throws
+        -> [Booking]
+    {
+        var found: [Booking] = []
+        if !venues {
+            found = try store.meetingBookings(overlapping: start, end)
+        } else {
+            found = try store.meetings(overlapping: start, end).map { meeting in
+                Booking(
+                    subject: meeting.id, title: meeting.fields.title,
+                    startUTC: (try? LocalTime.instant(meeting.startUTC, field: "")) ?? 0,
+                    endUTC: (try? LocalTime.instant(meeting.endUTC, field: "")) ?? 0,
+                    actors: Set(MeetingRules.actors(of: meeting.fields)), venue: meeting.fields.venue)
+            }
         }
         for series in try store.allSeries() {
             guard let engine = try? SeriesEngine(series: series) else { continue }

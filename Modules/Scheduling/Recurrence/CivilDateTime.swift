@@ -46,30 +46,32 @@ struct CivilDateTime: Hashable, Comparable, Sendable {
             < (rhs.year, rhs.month, rhs.day, rhs.hour, rhs.minute, rhs.second)
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS`, or `YYYY-MM-DD` for a date (years 0001 to 9999).
-    func text(dateOnly: Bool = false) -> String {
+    /// `YYYY-MM-DDTHH:MM:SS`, or `YYYY-MM-DD` for a date (years 0001 to 9999); with `utc`, followed by `Z`.
+    func text(dateOnly: Bool = false, utc: Bool = false) -> String {
         // Written as bytes: an expansion writes up to 100 000 of these.
-        let count = dateOnly ? 10 : 19
+        let count = dateOnly ? 10 : utc ? 20 : 19
         return String(unsafeUninitializedCapacity: count) { buffer in
-            func put(_ value: Int, _ width: Int, at offset: Int) {
-                var value = value
-                for index in stride(from: offset + width - 1, through: offset, by: -1) {
-                    buffer[index] = UInt8(truncatingIfNeeded: 48 + value % 10)
-                    value /= 10
-                }
+            // Two digits at a time: the values are 0 to 99 but the year's halves.
+            func two(_ value: Int, at offset: Int) {
+                let (tens, ones) = value.quotientAndRemainder(dividingBy: 10)
+                buffer[offset] = UInt8(truncatingIfNeeded: 48 + tens)
+                buffer[offset + 1] = UInt8(truncatingIfNeeded: 48 + ones)
             }
-            put(year, 4, at: 0)
+            let (century, yearOfCentury) = year.quotientAndRemainder(dividingBy: 100)
+            two(century, at: 0)
+            two(yearOfCentury, at: 2)
             buffer[4] = UInt8(ascii: "-")
-            put(month, 2, at: 5)
+            two(month, at: 5)
             buffer[7] = UInt8(ascii: "-")
-            put(day, 2, at: 8)
+            two(day, at: 8)
             if !dateOnly {
                 buffer[10] = UInt8(ascii: "T")
-                put(hour, 2, at: 11)
+                two(hour, at: 11)
                 buffer[13] = UInt8(ascii: ":")
-                put(minute, 2, at: 14)
+                two(minute, at: 14)
                 buffer[16] = UInt8(ascii: ":")
-                put(second, 2, at: 17)
+                two(second, at: 17)
+                if utc { buffer[19] = UInt8(ascii: "Z") }
             }
             return count
         }

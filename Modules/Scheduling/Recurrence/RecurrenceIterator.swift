@@ -248,26 +248,96 @@ struct RecurrenceIterator: IteratorProtocol {
         }
     }
 
-    private func excluded(_ index: Int) -> Bool {
-        if !byMonth.isEmpty && !byMonth.contains(info.month(index)) { return true }
-        if !byWeekNumber.isEmpty && !info.weekNumberMask[index] { return true }
-        if !byWeekday.isEmpty && !byWeekday.contains(info.weekday(index)) { return true }
-        if !info.nthWeekdayMask.isEmpty && !info.nthWeekdayMask[index] { return true }
+    /// Which day indexes of the current year the rule's BYMONTH, BYWEEKNO, BYDAY (without ordinals), BYMONTHDAY
+    /// and BYYEARDAY keep, built once per year with bit operations; `excluded` then tests one bit (and the nth
+    /// weekdays, which depend on the month).
+    private struct YearMask {
+        var year = Int.min
+        var words: [UInt64] = []
+
+        func contains(_ index: Int) -> Bool {
+            let word = index >> 6
+            return word < words.count && words[word] & (1 << UInt64(index & 63)) != 0
+        }
+
+        static func words(_ count: Int, filled: Bool) -> [UInt64] {
+            var words = [UInt64](repeating: filled ? ~0 : 0, count: (count + 63) / 64)
+            if filled, count % 64 != 0 { words[words.count - 1] = (1 << UInt64(count % 64)) - 1 }
+            return words
+        }
+    }
+
+    private var yearMask = YearMask()
+
+    private mutating func buildYearMask() {
+        let count = info.yearLength + 7
+        var words = YearMask.words(count, filled: true)
+        func keep(_ mask: [UInt64]) { for index in words.indices { words[index] &= mask[index] } }
+        func set(_ mask: inout [UInt64], _ index: Int) {
+            guard index >= 0, index < count else { return }
+            mask[index >> 6] |= 1 << UInt64(index & 63)
+        }
+        let ranges = info.monthRanges
+        let length = info.yearLength
+        if !byMonth.isEmpty {
+            var mask = YearMask.words(count, filled: false)
+            for month in 1...12 where byMonth.contains(month) {
+                for index in ranges[month - 1]..<ranges[month] { set(&mask, index) }
+            }
+            // Past the year's end: January of the next.
+            if byMonth.contains(1) { for index in length..<count { set(&mask, index) } }
+            keep(mask)
+        }
+        if !byWeekNumber.isEmpty {
+            var mask = YearMask.words(count, filled: false)
+            for (index, kept) in info.weekNumberMask.enumerated() where kept { set(&mask, index) }
+            keep(mask)
+        }
+        if !byWeekday.isEmpty {
+            var mask = YearMask.words(count, filled: false)
+            for weekday in 0..<7 where byWeekday.contains(weekday) {
+                var index = Self.floorMod(weekday - info.yearWeekday, 7)
+                while index < count {
+                    set(&mask, index)
+                    index += 7
+                }
+            }
+            keep(mask)
+        }
         if !byMonthDay.isEmpty || !byNegativeMonthDay.isEmpty {
-            let (positive, negative) = info.monthDay(index)
-            if !byMonthDay.contains(positive) && !byNegativeMonthDay.contains(-negative) { return true }
+            var mask = YearMask.words(count, filled: false)
+            for month in 1...12 {
+                let (first, end) = (ranges[month - 1], ranges[month])
+                for day in 1...(end - first) {
+                    if byMonthDay.contains(day) { set(&mask, first + day - 1) }
+                    if byNegativeMonthDay.contains(day) { set(&mask, end - day) }
+                }
+            }
+            for index in length..<count {
+                let (positive, negative) = info.monthDay(index)
+                if byMonthDay.contains(positive) || byNegativeMonthDay.contains(-negative) { set(&mask, index) }
+            }
+            keep(mask)
         }
         if !byYearDay.isEmpty {
-            let length = info.yearLength
-            if index < length {
-                if !byYearDay.contains(index + 1) && !byYearDay.contains(-length + index) { return true }
-            } else if !byYearDay.contains(index + 1 - length)
-                && !byYearDay.contains(-info.nextYearLength + index - length)
-            {
-                return true
+            var mask = YearMask.words(count, filled: false)
+            for index in 0..<count {
+                let kept =
+                    index < length
+                    ? byYearDay.contains(index + 1) || byYearDay.contains(-length + index)
+                    : byYearDay.contains(index + 1 - length)
+                        || byYearDay.contains(-info.nextYearLength + index - length)
+                if kept { set(&mask, index) }
             }
+            keep(mask)
         }
-        return false
+        yearMask = YearMask(year: info.lastYear, words: words)
+    }
+
+    private mutating func excluded(_ index: Int) -> Bool {
+        if yearMask.year != info.lastYear { buildYearMask() }
+        if !yearMask.contains(index) { return true }
+        return !info.nthWeekdayMask.isEmpty && !info.nthWeekdayMask[index]
     }
 
     private func subDailyTimes() -> [(hour: Int, minute: Int, second: Int)] {

@@ -11,19 +11,19 @@ import Synchronization
 /// (Asia/Tomsk moved from +06 to +07 in 2016) apply to past dates.
 struct ZoneResolver: Sendable {
     let zone: TimeZone
-    /// Offsets by local day, cached per zone for the life of the process: every expansion in a zone reads the
-    /// same days (a zone's data does not change while the daemon runs).
-    private let cache: OffsetCache
+    /// The zone's offset changes, read once per zone for the life of the process (a zone's data does not change
+    /// while the daemon runs) and searched without a lock.
+    private let table: TransitionTable
 
-    private static let caches = Mutex<[String: OffsetCache]>([:])
+    private static let tables = Mutex<[String: TransitionTable]>([:])
 
     init?(identifier: String) {
         guard let zone = TimeZone(identifier: identifier) else { return nil }
         self.zone = zone
-        cache = Self.caches.withLock { caches in
-            if let known = caches[zone.identifier] { return known }
-            let made = OffsetCache()
-            caches[zone.identifier] = made
+        table = Self.tables.withLock { tables in
+            if let known = tables[zone.identifier] { return known }
+            let made = TransitionTable(zone: zone)
+            tables[zone.identifier] = made
             return made
         }
     }
@@ -31,7 +31,9 @@ struct ZoneResolver: Sendable {
     /// The instant of `local` (seconds since 1970, UTC), and the local time it shows (moved forward in a gap).
     func resolve(_ local: CivilDateTime) -> (utc: Int64, local: CivilDateTime) {
         let wall = local.wallSeconds
-        let (before, after) = cache.offsets(around: wall, zone: zone)
+        // The offsets a day either side: equal unless the zone changes offset near this wall time.
+        let before = offset(at: wall - 86_400)
+        let after = offset(at: wall + 86_400)
         if before == after { return (wall - Int64(before), local) }
         // A transition within a day: which offsets give an instant that has that offset?
         let asBefore = wall - Int64(before)
@@ -51,32 +53,59 @@ struct ZoneResolver: Sendable {
         }
     }
 
-    /// The wall time an instant shows in the zone; the cached offsets answer unless a change is near.
+    /// The wall time an instant shows in the zone.
     func local(at utc: Int64) -> CivilDateTime {
-        let (before, after) = cache.offsets(around: utc, zone: zone)
-        let offset = before == after ? before : offset(at: utc)
-        return CivilDateTime(wallSeconds: utc + Int64(offset))
+        CivilDateTime(wallSeconds: utc + Int64(offset(at: utc)))
     }
 
+    /// The zone's offset from UTC at an instant, in seconds.
     func offset(at utc: Int64) -> Int {
-        zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(utc)))
+        table.offset(at: utc) ?? zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(utc)))
     }
 
-    /// The offsets a day before and a day after a wall time: equal unless the zone changes offset near it.
-    private final class OffsetCache: Sendable {
-        private let days = Mutex<[Int64: (Int, Int)]>([:])
+    /// Every offset change of a zone from 1900 to 2200, as Foundation (ICU, over the system's tzdata) lists them;
+    /// instants outside that span ask the zone itself.
+    private final class TransitionTable: Sendable {
+        static let first: Int64 = -2_208_988_800  // 1900-01-01T00:00:00Z
+        static let last: Int64 = 7_258_118_400  // 2200-01-01T00:00:00Z
 
-        func offsets(around wall: Int64, zone: TimeZone) -> (Int, Int) {
-            let day = wall >= 0 ? wall / 86_400 : (wall - 86_399) / 86_400
-            if let known = days.withLock({ $0[day] }) { return known }
-            let noon = day * 86_400 + 43_200
-            let before = zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(noon - 86_400 - 50_400)))
-            let after = zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(noon + 86_400 + 50_400)))
-            days.withLock { days in
-                if days.count > 100_000 { days.removeAll(keepingCapacity: true) }
-                days[day] = (before, after)
+        /// The instants at which the offset changes, and the offset from each on.
+        let instants: [Int64]
+        let offsets: [Int]
+        /// The offset before the first change.
+        let initial: Int
+
+        init(zone: TimeZone) {
+            var instants: [Int64] = []
+            var offsets: [Int] = []
+            var date = Date(timeIntervalSince1970: TimeInterval(Self.first))
+            initial = zone.secondsFromGMT(for: date)
+            var current = initial
+            while let next = zone.nextDaylightSavingTimeTransition(after: date),
+                next.timeIntervalSince1970 < TimeInterval(Self.last), next > date
+            {
+                let offset = zone.secondsFromGMT(for: next)
+                if offset != current {
+                    instants.append(Int64(next.timeIntervalSince1970.rounded(.down)))
+                    offsets.append(offset)
+                    current = offset
+                }
+                date = next
             }
-            return (before, after)
+            self.instants = instants
+            self.offsets = offsets
+        }
+
+        func offset(at utc: Int64) -> Int? {
+            guard utc >= Self.first, utc < Self.last else { return nil }
+            // The last change at or before `utc`.
+            var low = 0
+            var high = instants.count
+            while low < high {
+                let middle = (low + high) / 2
+                if instants[middle] <= utc { low = middle + 1 } else { high = middle }
+            }
+            return low == 0 ? initial : offsets[low - 1]
         }
     }
 }

@@ -1,5 +1,7 @@
 import ConcordKit
 import Contracts
+import Dispatch
+import Foundation
 
 /// A series' occurrences: the recurrence engine of `scheduling.recurrence.expand` on the series' start, rule,
 /// RDATEs and EXDATEs, placed in its zone, with the overrides applied.
@@ -8,9 +10,12 @@ struct SeriesEngine: Sendable {
     let recurrence: RecurrenceSet
     let zone: ZoneResolver
     let duration: LocalDuration
+    let template: TitleTemplate?
 
     var dateOnly: Bool { recurrence.dateOnly }
-    var fields: SeriesFields { series.fields }
+    /// Stored, not read through `series` each time: a computed copy retained and released every string of the
+    /// fields, several times for each occurrence.
+    let fields: SeriesFields
 
     /// One occurrence before and after its override.
     struct Item: Sendable {
@@ -26,9 +31,11 @@ struct SeriesEngine: Sendable {
     init(series: Series) throws {
         self.series = series
         let fields = series.fields
+        self.fields = fields
         guard let identifier = fields.timeZone else { throw badField("series.time_zone", "required") }
         zone = try LocalTime.zone(identifier, field: "series.time_zone")
         duration = try LocalDuration.parse(fields.duration, field: "series.duration")
+        template = TitleTemplate(fields.title)
         do {
             var set = try RecurrenceRequest.set(
                 of: ExpandRecurrence(
@@ -124,22 +131,65 @@ struct SeriesEngine: Sendable {
         after: RecurrenceSet.Bound?, before: RecurrenceSet.Bound?, limit: Int, overrides: [String: OccurrenceOverride],
         hosts: [String: String] = [:]
     ) throws -> OccurrenceList {
-        let (items, truncated) = try items(after: after, before: before, limit: limit, overrides: overrides)
-        var number = fields.firstNumber == nil ? nil : try numberedBefore(after, overrides: overrides)
-        var occurrences: [Occurrence] = []
-        occurrences.reserveCapacity(items.count)
-        var produced = Set<String>()
-        for item in items {
-            produced.insert(item.key)
-            var shown: Int?
-            if let first = fields.firstNumber, let count = number, !item.isCancelled {
-                shown = first + count
-                number = count + 1
+        let (originals, truncated) = try originals(after: after, before: before, limit: limit)
+        // Overrides by instant, so the first pass (status and numbers, in order) writes no strings.
+        // (Indexes, not the overrides: an array of optional overrides is mostly empty room to copy.)
+        let list = Array(overrides.values)
+        var byInstant: [Int64: Int] = [:]
+        for (index, override) in list.enumerated() {
+            guard let (time, isDate) = RecurrenceRequest.parse(override.originalStart), isDate == dateOnly else {
+                continue
             }
-            occurrences.append(occurrence(item, number: shown, host: hosts[item.key]))
+            byInstant[sortKey(RecurrenceSet.Occurrence(local: time, utc: dateOnly ? nil : zone.resolve(time).utc))] =
+                index
+        }
+        var found: [Int] = []
+        var numbers: [Int?] = []
+        found.reserveCapacity(originals.count)
+        numbers.reserveCapacity(originals.count)
+        var number = fields.firstNumber == nil ? nil : try numberedBefore(after, overrides: overrides)
+        var produced = Set<String>()
+        for original in originals {
+            let index = byInstant.isEmpty ? nil : byInstant[sortKey(original)]
+            let override = index.map { list[$0] }
+            if let override { produced.insert(override.originalStart) }
+            found.append(index ?? -1)
+            if let first = fields.firstNumber, let count = number, override?.status != .cancelled {
+                numbers.append(first + count)
+                number = count + 1
+            } else {
+                numbers.append(nil)
+            }
+        }
+        // The second pass writes each occurrence's texts, independently: a large expansion is cut into one part
+        // per processor.
+        let overridden = found
+        let numbered = numbers
+        let occurrences = [Occurrence](unsafeUninitializedCapacity: originals.count) { buffer, initialized in
+            let output = UncheckedBuffer(buffer: buffer)
+            let build: @Sendable (Range<Int>) -> Void = { range in
+                for index in range {
+                    let original = originals[index]
+                    let key = key(of: original)
+                    let override = overridden[index] < 0 ? nil : list[overridden[index]]
+                    let item = Item(original: original, key: key, placed: place(original, override), override: override)
+                    (output.buffer.baseAddress! + index).initialize(
+                        to: occurrence(item, number: numbered[index], host: hosts.isEmpty ? nil : hosts[key]))
+                }
+            }
+            let parts = originals.count >= 2048 ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
+            if parts == 1 {
+                build(0..<originals.count)
+            } else {
+                let size = (originals.count + parts - 1) / parts
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    build(part * size..<min(originals.count, (part + 1) * size))
+                }
+            }
+            initialized = originals.count
         }
         // Overrides inside the window that the series no longer produces.
-        let lastKey = truncated ? items.last.map { sortKey($0.original) } : nil
+        let lastKey = truncated ? originals.last.map(sortKey) : nil
         var unmatched: [String] = []
         for key in overrides.keys.sorted() where !produced.contains(key) {
             guard let (time, isDate) = RecurrenceRequest.parse(key), isDate == dateOnly else { continue }
@@ -165,14 +215,104 @@ struct SeriesEngine: Sendable {
 
     func occurrence(_ item: Item, number: Int?, host: String?) -> Occurrence {
         let override = item.override
-        var title = override?.title ?? fields.title
-        if let number { title = Self.fill(title, number: number) }
+        let title: String
+        if let own = override?.title {
+            title = number.map { Self.fill(own, number: $0) } ?? own
+        } else if let number, let template {
+            title = template.filled(number)
+        } else {
+            title = fields.title
+        }
         return Occurrence(
-            originalStart: item.key, start: item.placed.startText, end: item.placed.endText,
+            originalStart: item.key,
+            // Unmoved, the start reads as the key: one string fewer for each of up to 100 000 occurrences.
+            start: item.placed.start == item.original.local ? item.key : item.placed.startText,
+            end: item.placed.endText,
             startUTC: LocalTime.utcText(item.placed.startUTC), endUTC: LocalTime.utcText(item.placed.endUTC),
             number: number, title: title, status: item.status, host: override?.host ?? host ?? fields.host,
             venue: override?.venue ?? fields.venue, agenda: override?.agenda, outcomes: override?.outcomes,
             overridden: override != nil)
+    }
+
+    /// The series' title cut at its placeholders, once; nil when it has none.
+    struct TitleTemplate: Sendable {
+        /// The title's bytes without its placeholders, and where each placeholder goes.
+        let bytes: [UInt8]
+        /// (offset in `bytes`, ordinal?) in order.
+        let slots: [(offset: Int, ordinal: Bool)]
+
+        init?(_ title: String) {
+            guard title.contains("{number}") || title.contains("{ordinal}") else { return nil }
+            var bytes: [UInt8] = []
+            var slots: [(offset: Int, ordinal: Bool)] = []
+            let source = Array(title.utf8)
+            let ordinal = Array("{ordinal}".utf8)
+            let number = Array("{number}".utf8)
+            var index = 0
+            while index < source.count {
+                if source[index...].starts(with: ordinal) {
+                    slots.append((bytes.count, true))
+                    index += ordinal.count
+                } else if source[index...].starts(with: number) {
+                    slots.append((bytes.count, false))
+                    index += number.count
+                } else {
+                    bytes.append(source[index])
+                    index += 1
+                }
+            }
+            self.bytes = bytes
+            self.slots = slots
+        }
+
+        /// The title for `number` (1 or more), written straight into the string's storage.
+        func filled(_ number: Int) -> String {
+            var digits = 1
+            var rest = number / 10
+            while rest > 0 {
+                digits += 1
+                rest /= 10
+            }
+            let suffix: (UInt8, UInt8) =
+                switch (number % 100, number % 10) {
+                case (11...13, _): (UInt8(ascii: "t"), UInt8(ascii: "h"))
+                case (_, 1): (UInt8(ascii: "s"), UInt8(ascii: "t"))
+                case (_, 2): (UInt8(ascii: "n"), UInt8(ascii: "d"))
+                case (_, 3): (UInt8(ascii: "r"), UInt8(ascii: "d"))
+                default: (UInt8(ascii: "t"), UInt8(ascii: "h"))
+                }
+            var count = bytes.count
+            for slot in slots { count += digits + (slot.ordinal ? 2 : 0) }
+            return bytes.withUnsafeBufferPointer { source in
+                String(unsafeUninitializedCapacity: count) { buffer in
+                    var offset = 0
+                    var copied = 0
+                    for slot in slots {
+                        for byte in source[copied..<slot.offset] {
+                            buffer[offset] = byte
+                            offset += 1
+                        }
+                        copied = slot.offset
+                        var value = number
+                        for index in stride(from: offset + digits - 1, through: offset, by: -1) {
+                            buffer[index] = UInt8(truncatingIfNeeded: 48 + value % 10)
+                            value /= 10
+                        }
+                        offset += digits
+                        if slot.ordinal {
+                            buffer[offset] = suffix.0
+                            buffer[offset + 1] = suffix.1
+                            offset += 2
+                        }
+                    }
+                    for byte in source[copied...] {
+                        buffer[offset] = byte
+                        offset += 1
+                    }
+                    return offset
+                }
+            }
+        }
     }
 
     /// `title` with `{ordinal}` and `{number}` replaced, in one pass over its bytes (a series of 10 000
@@ -250,4 +390,9 @@ struct SeriesEngine: Sendable {
         case .local(let local): dateOnly ? local.wallSeconds : zone.resolve(local).utc
         }
     }
+}
+
+/// A buffer that parts of one expansion fill at disjoint indexes, from several threads.
+private struct UncheckedBuffer<Element>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Element>
 }

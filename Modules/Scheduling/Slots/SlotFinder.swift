@@ -105,28 +105,35 @@ struct SlotFinder {
         let needed = max(1, Int((minAttendance * Double(ranked.count) - 1e-9).rounded(.up)))
         let stepCells = step / 15
         let span = Int32(cellsPerSlot)
-        var candidates: [(start: Int, score: Int)] = []
-        var bestWorking = 0
-        var start = 0
-        while start + cellsPerSlot <= cells {
-            var available = 0
-            var working = 0
-            for index in ranked {
-                if freeSums[index][start + cellsPerSlot] - freeSums[index][start] == span { available += 1 }
-                if workingSums[index][start + cellsPerSlot] - workingSums[index][start] == span { working += 1 }
-            }
-            bestWorking = max(bestWorking, working)
-            if available >= needed {
-                var extra = 0
-                if !required.isEmpty {
-                    for index in optional
-                    where freeSums[index][start + cellsPerSlot] - freeSums[index][start] == span {
-                        extra += 1
+        // Counted participant by participant over flat arrays (not candidate by candidate through nested
+        // arrays): each participant's sums are read once, in order.
+        let starts = (cells - cellsPerSlot) / stepCells + 1
+        var available = [Int32](repeating: 0, count: starts)
+        var working = [Int32](repeating: 0, count: starts)
+        var extra = [Int32](repeating: 0, count: starts)
+        let rankedSet = Set(ranked)
+        for index in attendees.indices {
+            let isRanked = rankedSet.contains(index)
+            guard isRanked || !required.isEmpty else { continue }
+            freeSums[index].withUnsafeBufferPointer { free in
+                workingSums[index].withUnsafeBufferPointer { inHours in
+                    for candidate in 0..<starts {
+                        let start = candidate * stepCells
+                        let isFree = free[start + cellsPerSlot] - free[start] == span
+                        if isRanked {
+                            if isFree { available[candidate] += 1 }
+                            if inHours[start + cellsPerSlot] - inHours[start] == span { working[candidate] += 1 }
+                        } else if isFree {
+                            extra[candidate] += 1
+                        }
                     }
                 }
-                candidates.append((start, available * 10_000 + extra))
             }
-            start += stepCells
+        }
+        var candidates: [(start: Int, score: Int)] = []
+        let bestWorking = Int(working.max() ?? 0)
+        for candidate in 0..<starts where Int(available[candidate]) >= needed {
+            candidates.append((candidate * stepCells, Int(available[candidate]) * 10_000 + Int(extra[candidate])))
         }
         guard !candidates.isEmpty else {
             let window =

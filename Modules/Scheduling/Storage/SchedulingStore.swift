@@ -81,13 +81,8 @@ struct SchedulingStore {
         String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    /// Through ConcordKit's parser and value decoder: several times faster than `JSONDecoder` on Linux, which
-    /// counts when a series' 500 overrides are read for each expansion.
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
-        guard let value = JSONValue.parse(Array(text.utf8)) else {
-            return try decoder.decode(type, from: Data(text.utf8))
-        }
-        return try JSONValueDecoder().decode(type, from: value)
+        try decoder.decode(type, from: Data(text.utf8))
     }
 
     // MARK: Meetings
@@ -138,6 +133,33 @@ struct SchedulingStore {
         sql += " ORDER BY start_utc, id"
         return try String.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
             .map { try Self.decode(Meeting.self, $0) }
+    }
+
+    /// The meetings, not cancelled, that overlap `[start, end)`, as bookings without their venue: what the slot
+    /// finder needs, read from the columns and the actors' table without decoding each meeting.
+    func meetingBookings(overlapping start: Int64, _ end: Int64) throws -> [Booking] {
+        var found: [Booking] = []
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT m.id, m.start_utc, m.end_utc, json_extract(m.doc, '$.fields.title') AS title, a.actor
+                FROM scheduling_meetings m JOIN scheduling_meeting_actors a ON a.meeting = m.id
+                WHERE m.start_utc < ? AND m.end_utc > ? AND m.status <> 'cancelled'
+                ORDER BY m.start_utc, m.id
+                """,
+            arguments: [end, start])
+        {
+            let id: String = row["id"]
+            if found.last?.subject == id {
+                found[found.count - 1].actors.insert(row["actor"])
+            } else {
+                found.append(
+                    Booking(
+                        subject: id, title: row["title"] ?? id, startUTC: row["start_utc"], endUTC: row["end_utc"],
+                        actors: [row["actor"]], venue: nil))
+            }
+        }
+        return found
     }
 
     func meetings(of actor: String) throws -> Set<String> {

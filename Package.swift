@@ -70,7 +70,7 @@ let package = Package(
         ),
         .target(
             name: "Scheduling",
-            dependencies: ["ConcordKit", "Contracts"],
+            dependencies: ["ConcordKit", "Contracts", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Modules/Scheduling",
             swiftSettings: swiftSettings
         ),

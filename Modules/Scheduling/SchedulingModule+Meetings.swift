@@ -112,14 +112,27 @@ extension SchedulingModule {
             fields: fields, placed: placed, zone: zone, names: names, hostWarning: hostWarning, offsets: offsets)
     }
 
-    static func checkPlans(_ plans: [String?], field: String, directory: Directory) async throws {
+    /// Checks that each plan named is in the registry; the n-th is `field[n]` followed by `suffix`.
+    static func checkPlans(_ plans: [String?], field: String, suffix: String = ".action_plan", directory: Directory)
+        async throws
+    {
         for (index, plan) in plans.enumerated() {
             guard let plan else { continue }
             do {
                 _ = try await directory.bus.send(GetActionPlan(id: plan))
             } catch let error as ConcordError where error.code == .notFound {
-                throw badField("\(field)[\(index)].action_plan", "no action plan \"\(plan)\" in the registry")
+                throw badField("\(field)[\(index)]\(suffix)", "no action plan \"\(plan)\" in the registry")
             }
+        }
+    }
+
+    /// `conflict` when a write names a version other than the current one.
+    static func checkVersion(_ sent: Int, current: Int, of what: String) throws {
+        guard sent == current else {
+            throw ConcordError(
+                .conflict,
+                "\(what) is at version \(current), not \(sent): it changed since you read it; read it again",
+                details: ["current_version": .int(Int64(current))])
         }
     }
 
@@ -144,12 +157,7 @@ extension SchedulingModule {
     ) throws -> MeetingChange {
         let store = SchedulingStore(db: transaction.db)
         let current = try store.requireMeeting(id)
-        guard current.version == version else {
-            throw ConcordError(
-                .conflict,
-                "meeting \(id) is at version \(current.version), not \(version): it changed since you read it; "
-                    + "read it again", details: ["current_version": .int(Int64(current.version))])
-        }
+        try checkVersion(version, current: current.version, of: "meeting \(id)")
         let meeting = Meeting(
             id: id, fields: prepared.fields, startUTC: LocalTime.utcText(prepared.placed.startUTC),
             endUTC: LocalTime.utcText(prepared.placed.endUTC), version: version + 1)

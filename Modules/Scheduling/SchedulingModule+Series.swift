@@ -159,23 +159,13 @@ extension SchedulingModule {
         if let network = fields.network {
             memberships = try await directory.memberships(of: network, field: "series.network")
         }
-        try await checkReviewPlans(fields.reviewPlans ?? [], field: "series.review_plans", directory: directory)
+        try await checkPlans(fields.reviewPlans ?? [], field: "series.review_plans", suffix: "", directory: directory)
         try MeetingRules.checkCommon(
             agenda: nil, participants: fields.participants, reminders: fields.reminders, prefix: "series.")
         let hostWarning = Conflicts.hostWarning(
             host: fields.host, network: fields.network, memberships: memberships,
             on: String(fields.dtstart.prefix(10)), names: names)
         return PreparedSeries(fields: fields, names: names, hostWarning: hostWarning)
-    }
-
-    static func checkReviewPlans(_ plans: [String], field: String, directory: Directory) async throws {
-        for (index, plan) in plans.enumerated() {
-            do {
-                _ = try await directory.bus.send(GetActionPlan(id: plan))
-            } catch let error as ConcordError where error.code == .notFound {
-                throw badField("\(field)[\(index)]", "no action plan \"\(plan)\" in the registry")
-            }
-        }
     }
 
     /// Double bookings of the series' next 50 occurrences, and a fixed host that is not an active member.
@@ -210,12 +200,7 @@ extension SchedulingModule {
     ) throws -> SeriesChange {
         let store = SchedulingStore(db: transaction.db)
         var current = try store.requireSeries(id, field: "id")
-        guard current.version == version else {
-            throw ConcordError(
-                .conflict,
-                "series \(id) is at version \(current.version), not \(version): it changed since you read it; "
-                    + "read it again", details: ["current_version": .int(Int64(current.version))])
-        }
+        try checkVersion(version, current: current.version, of: "series \(id)")
         guard current.continuedBy == nil else {
             throw ConcordError(
                 .conflict,

@@ -55,5 +55,9 @@ import Testing
             GetReviewBrief(series: series.series.id, originalStart: "2024-02-27T09:00:00"))
         #expect(first.previous == nil)
         #expect(first.since == "2024-02-27")
+        var unknown = series.series.fields
+        unknown.reviewPlans = [plan.id, "no-such-plan"]
+        let refused = try #require(await fixture.failure(CreateSeries(series: unknown)))
+        #expect(refused.message == "series.review_plans[1]: no action plan \"no-such-plan\" in the registry")
     }
 }

@@ -144,7 +144,7 @@ struct RecurrenceIterator: IteratorProtocol {
         {
             times = []
         } else {
-            times = subDailyTimes()
+            fillSubDailyTimes()
         }
     }
 
@@ -340,18 +340,19 @@ struct RecurrenceIterator: IteratorProtocol {
         return !info.nthWeekdayMask.isEmpty && !info.nthWeekdayMask[index]
     }
 
-    private func subDailyTimes() -> [(hour: Int, minute: Int, second: Int)] {
+    /// Fills `times` with the period's times of day, reusing its storage: a sub-daily rule has a period an hour,
+    /// a minute or a second long, and a new array for each took a tenth of an expansion.
+    private mutating func fillSubDailyTimes() {
+        times.removeAll(keepingCapacity: true)
         switch frequency {
         case .hourly:
-            var list: [(hour: Int, minute: Int, second: Int)] = []
             for minute in sortedMinutes {
-                for second in sortedSeconds { list.append((hour, minute, second)) }
+                for second in sortedSeconds { times.append((hour, minute, second)) }
             }
-            return list
         case .minutely:
-            return sortedSeconds.map { (hour, minute, $0) }
+            for second in sortedSeconds { times.append((hour, minute, second)) }
         default:
-            return [(hour, minute, second)]
+            times.append((hour, minute, second))
         }
     }
 
@@ -399,7 +400,7 @@ struct RecurrenceIterator: IteratorProtocol {
                 day += days
                 fixDay = true
             }
-            times = subDailyTimes()
+            fillSubDailyTimes()
         case .minutely:
             var filtered = filtered
             if filtered { minute += ((1439 - (hour * 60 + minute)) / interval) * interval }
@@ -425,7 +426,7 @@ struct RecurrenceIterator: IteratorProtocol {
                 }
             }
             guard valid else { return finish() }
-            times = subDailyTimes()
+            fillSubDailyTimes()
         case .secondly:
             if filtered { second += ((86_399 - (hour * 3600 + minute * 60 + second)) / interval) * interval }
             var valid = false
@@ -455,7 +456,7 @@ struct RecurrenceIterator: IteratorProtocol {
                 }
             }
             guard valid else { return finish() }
-            times = subDailyTimes()
+            fillSubDailyTimes()
         }
         if fixDay && day > 28 {
             var length = GregorianCalendar.daysInMonth(year: year, month: month)

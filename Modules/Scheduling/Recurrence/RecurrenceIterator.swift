@@ -175,13 +175,29 @@ struct RecurrenceIterator: IteratorProtocol {
     /// Produces the occurrences of one period into `pending`, then moves to the next period.
     private mutating func step() {
         let (dayStart, dayEnd) = daySet()
-        var filtered = false
         var days = dayBuffer
         dayBuffer = []
         days.removeAll(keepingCapacity: true)
-        for index in dayStart..<dayEnd {
-            if excluded(index) { filtered = true } else { days.append(index) }
+        // The days the year's mask keeps, found a word at a time: a rule that keeps a few days of a year (the
+        // Monday of week 20) skips the rest 64 at a time.
+        if yearMask.year != info.lastYear { buildYearMask() }
+        let words = yearMask.words
+        let nth = info.nthWeekdayMask
+        var index = dayStart
+        while index < dayEnd {
+            let wordIndex = index >> 6
+            guard wordIndex < words.count else { break }
+            let wordEnd = (wordIndex + 1) << 6
+            var word = words[wordIndex] & (~UInt64(0) << UInt64(index & 63))
+            if dayEnd < wordEnd { word &= (UInt64(1) << UInt64(dayEnd & 63)) &- 1 }
+            while word != 0 {
+                let day = (wordIndex << 6) + word.trailingZeroBitCount
+                if nth.isEmpty || (day < nth.count && nth[day]) { days.append(day) }
+                word &= word &- 1
+            }
+            index = wordEnd
         }
+        let filtered = days.count < dayEnd - dayStart
         defer { dayBuffer = days }
         if !bySetPosition.isEmpty && !times.isEmpty {
             var chosen: [CivilDateTime] = []
@@ -332,12 +348,6 @@ struct RecurrenceIterator: IteratorProtocol {
             keep(mask)
         }
         yearMask = YearMask(year: info.lastYear, words: words)
-    }
-
-    private mutating func excluded(_ index: Int) -> Bool {
-        if yearMask.year != info.lastYear { buildYearMask() }
-        if !yearMask.contains(index) { return true }
-        return !info.nthWeekdayMask.isEmpty && !info.nthWeekdayMask[index]
     }
 
     /// Fills `times` with the period's times of day, reusing its storage: a sub-daily rule has a period an hour,

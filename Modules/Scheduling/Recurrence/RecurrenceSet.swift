@@ -54,7 +54,7 @@ struct RecurrenceSet: Sendable {
                 if let until = rule.until, past(until, occurrence) { break }
                 if let stopKey, key > stopKey { break }
                 produced += 1
-                if inWindow(key), !excluded.contains(key), keys.last.map({ $0 < key }) ?? true {
+                if inWindow(key), excluded.isEmpty || !excluded.contains(key), keys.last.map({ $0 < key }) ?? true {
                     guard found.count < limit else {
                         truncated = true
                         break

@@ -168,7 +168,7 @@ extension SchedulingModule {
         var actors: [String: ActorRecord] = [:]
         for id in ids.sorted() { actors[id] = try? await services.directory.actor(id, field: "actor") }
         let rotation = Rotation(
-            policy: policy, network: series.fields.network, memberships: memberships, actors: actors,
+            policy: policy, memberships: memberships, actors: actors,
             decisions: decisions)
         return (items, rotation.turns(items, numbers: numbers))
     }

@@ -179,11 +179,19 @@ extension SchedulingModule {
         var actors = Set((series.fields.participants ?? []).map(\.actor))
         if let host = series.fields.host { actors.insert(host) }
         var warnings: [SchedulingWarning] = []
-        for item in items where !item.isCancelled {
+        let kept = items.filter { !$0.isCancelled }
+        // Read once for the stretch the occurrences cover, not once for each of them.
+        let bookings =
+            try kept.first.map { first in
+                try Conflicts.bookings(
+                    overlapping: first.placed.startUTC, kept.map(\.placed.endUTC).max() ?? first.placed.endUTC,
+                    store: store)
+            } ?? []
+        for item in kept {
             let subject = "\(series.id)/\(item.key)"
-            let found = try Conflicts.warnings(
+            let found = Conflicts.warnings(
                 subject: subject, start: item.placed.startUTC, end: item.placed.endUTC, actors: actors,
-                venue: series.fields.venue, names: prepared.names, store: store, excludingSeries: series.id)
+                venue: series.fields.venue, names: prepared.names, among: bookings, excludingSeries: series.id)
             if !found.isEmpty { transaction.emit(ConflictDetected(subject: subject, warnings: found)) }
             warnings += found
         }
@@ -313,8 +321,7 @@ extension SchedulingModule {
 
     /// `19971224T000000` or `19971224`, as RRULE's UNTIL is written.
     static func compact(_ time: CivilDateTime, dateOnly: Bool) -> String {
-        let text = time.text(dateOnly: dateOnly).filter { $0 != "-" && $0 != ":" }
-        return text
+        time.text(dateOnly: dateOnly).filter { $0 != "-" && $0 != ":" }
     }
 
     static func prepareOverride(_ command: OverrideOccurrence, services: Services) async throws -> (

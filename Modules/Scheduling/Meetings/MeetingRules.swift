@@ -117,11 +117,9 @@ enum Conflicts {
         if !venues {
             found = try store.meetingBookings(overlapping: start, end)
         } else {
-            found = try store.meetings(overlapping: start, end).map { meeting in
+            found = try store.meetingsWithTimes(overlapping: start, end).map { meeting, start, end in
                 Booking(
-                    subject: meeting.id, title: meeting.fields.title,
-                    startUTC: (try? LocalTime.instant(meeting.startUTC, field: "")) ?? 0,
-                    endUTC: (try? LocalTime.instant(meeting.endUTC, field: "")) ?? 0,
+                    subject: meeting.id, title: meeting.fields.title, startUTC: start, endUTC: end,
                     actors: Set(MeetingRules.actors(of: meeting.fields)), venue: meeting.fields.venue)
             }
         }
@@ -137,8 +135,18 @@ enum Conflicts {
         subject: String, start: Int64, end: Int64, actors: Set<String>, venue: Venue?, names: [String: ActorRecord],
         store: SchedulingStore, excludingSeries: String? = nil
     ) throws -> [SchedulingWarning] {
+        warnings(
+            subject: subject, start: start, end: end, actors: actors, venue: venue, names: names,
+            among: try bookings(overlapping: start, end, store: store), excludingSeries: excludingSeries)
+    }
+
+    /// The same, against bookings read already (those that do not overlap `[start, end)` are passed over).
+    static func warnings(
+        subject: String, start: Int64, end: Int64, actors: Set<String>, venue: Venue?, names: [String: ActorRecord],
+        among bookings: [Booking], excludingSeries: String? = nil
+    ) -> [SchedulingWarning] {
         var warnings: [SchedulingWarning] = []
-        for booking in try bookings(overlapping: start, end, store: store) {
+        for booking in bookings where booking.startUTC < end && booking.endUTC > start {
             guard booking.subject != subject,
                 excludingSeries.map({ !booking.subject.hasPrefix($0 + "/") }) ?? true
             else { continue }

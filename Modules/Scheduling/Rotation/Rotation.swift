@@ -15,7 +15,6 @@ struct Rotation {
     }
 
     let policy: RotationPolicy
-    let network: String?
     /// The turn order, with each member's standing.
     let order: [Member]
     let names: [String: String]
@@ -23,11 +22,10 @@ struct Rotation {
 
     /// Builds the turn order from the network's memberships and the actors (from the registry).
     init(
-        policy: RotationPolicy, network: String?, memberships: [Membership], actors: [String: ActorRecord],
+        policy: RotationPolicy, memberships: [Membership], actors: [String: ActorRecord],
         decisions: [HostDecision]
     ) {
         self.policy = policy
-        self.network = network
         var latest: [String: Membership] = [:]
         for membership in memberships {
             if let known = latest[membership.actor], (known.start ?? "") > (membership.start ?? "") { continue }

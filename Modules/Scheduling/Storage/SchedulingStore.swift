@@ -70,15 +70,10 @@ enum SchedulingSchema {
 struct SchedulingStore {
     let db: Database
 
-    private static let encoder: JSONEncoder = {
-        let encoder = ConcordJSON.encoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        return encoder
-    }()
     private static let decoder = ConcordJSON.decoder()
 
     static func encode(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
+        String(decoding: try JSONStreamEncoder.encode(value), as: UTF8.self)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
@@ -160,6 +155,18 @@ struct SchedulingStore {
             }
         }
         return found
+    }
+
+    /// Meetings, not cancelled, that overlap `[start, end)`, with the instants of their columns.
+    func meetingsWithTimes(overlapping start: Int64, _ end: Int64) throws -> [(Meeting, Int64, Int64)] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT doc, start_utc, end_utc FROM scheduling_meetings
+                WHERE start_utc < ? AND end_utc > ? AND status <> 'cancelled' ORDER BY start_utc, id
+                """,
+            arguments: [end, start]
+        ).map { row in (try Self.decode(Meeting.self, row["doc"]), row["start_utc"], row["end_utc"]) }
     }
 
     func meetings(of actor: String) throws -> Set<String> {

@@ -40,7 +40,7 @@ enum SchedulingBenchmarks {
         for rule in rules {
             let expansion = try await runtime.bus.send(
                 ExpandRecurrence(dtstart: start, rrule: rule, limit: 100_000), context: CommandContext())
-            for occurrence in expansion.occurrences { hash.add(occurrence.local) }
+            for occurrence in expansion.occurrences { hash.add(occurrence.local.text) }
             occurrences += expansion.occurrences.count
         }
         // The two sides take turns, one second each, four times: a shared machine's speed drifts, and a

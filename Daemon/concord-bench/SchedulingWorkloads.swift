@@ -58,7 +58,7 @@ enum SchedulingWorkloads {
         ).series
         let all = try await send(runtime, ListOccurrences(series: series.id, limit: 10_000)).occurrences
         for index in stride(from: 7, to: 10_000, by: 20) {
-            let original = all[index].originalStart
+            let original = all[index].originalStart.text
             let override: OccurrenceOverride
             switch index % 3 {
             case 0: override = OccurrenceOverride(originalStart: original, status: .cancelled, reason: "holiday")

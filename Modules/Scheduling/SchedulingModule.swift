@@ -100,8 +100,8 @@ public struct SchedulingModule: Module {
             return RecurrenceExpansion(
                 occurrences: occurrences.map { occurrence in
                     RecurrenceOccurrence(
-                        local: occurrence.local.text(dateOnly: set.dateOnly),
-                        utc: occurrence.utc.map { CivilDateTime(wallSeconds: $0).text() + "Z" })
+                        local: occurrence.local.calendarTime(set.dateOnly ? .date : .local),
+                        utc: occurrence.utc.map { CivilDateTime(wallSeconds: $0).calendarTime(.utc) })
                 },
                 truncated: truncated)
         } catch let error as RecurrenceError {
@@ -168,25 +168,7 @@ enum RecurrenceRequest {
 
     /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS`, of a real date and time.
     static func parse(_ text: String) -> (CivilDateTime, dateOnly: Bool)? {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 10 || bytes.count == 19 else { return nil }
-        func number(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for byte in bytes[range] {
-                guard (48...57).contains(byte) else { return nil }
-                value = value * 10 + Int(byte - 48)
-            }
-            return value
-        }
-        guard let year = number(0..<4), bytes[4] == UInt8(ascii: "-"), let month = number(5..<7),
-            bytes[7] == UInt8(ascii: "-"), let day = number(8..<10), year >= 1, (1...12).contains(month),
-            (1...GregorianCalendar.daysInMonth(year: year, month: month)).contains(day)
-        else { return nil }
-        if bytes.count == 10 { return (CivilDateTime(year: year, month: month, day: day), true) }
-        guard bytes[10] == UInt8(ascii: "T"), let hour = number(11..<13), bytes[13] == UInt8(ascii: ":"),
-            let minute = number(14..<16), bytes[16] == UInt8(ascii: ":"), let second = number(17..<19), hour < 24,
-            minute < 60, second < 60
-        else { return nil }
-        return (CivilDateTime(year: year, month: month, day: day, hour: hour, minute: minute, second: second), false)
+        guard let time = CalendarTime(text), time.form != .utc else { return nil }
+        return (CivilDateTime(time), time.form == .date)
     }
 }

@@ -15,7 +15,7 @@ import Testing
             ExpandRecurrence(
                 dtstart: dtstart, rrule: rrule, timeZone: zone, rdates: rdates, exdates: exdates, after: after,
                 before: before, limit: limit)
-        ).occurrences.map(\.local)
+        ).occurrences.map(\.local.text)
     }
 
     static func error(_ dtstart: String, _ rrule: String, zone: String? = nil) -> String? {
@@ -110,7 +110,7 @@ import Testing
     ])
     func gapsMoveForwardAndRepeatsAreTheFirst(zone: String, local: String, shown: String, utc: String) throws {
         let expansion = try SchedulingModule.expand(ExpandRecurrence(dtstart: local, timeZone: zone))
-        #expect(expansion.occurrences == [RecurrenceOccurrence(local: shown, utc: utc)])
+        #expect(expansion.occurrences.map { [$0.local.text, $0.utc?.text] } == [[shown, utc]])
     }
 
     @Test func aDailyMeetingStaysAtItsLocalTimeAcrossTheChange() throws {

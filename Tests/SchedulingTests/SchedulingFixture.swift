@@ -59,3 +59,11 @@ struct SchedulingFixture {
 
     func close() async { await harness.close() }
 }
+
+/// Test literals: `"2027-01-04T09:00:00"` where a ``CalendarTime`` is expected; a malformed one stops the test.
+extension CalendarTime: ExpressibleByStringLiteral {
+    init(stringLiteral text: String) {
+        guard let time = CalendarTime(text) else { fatalError("not a calendar time: \(text)") }
+        self = time
+    }
+}

@@ -62,11 +62,11 @@ public struct RecurrenceExpansion: Codable, Sendable, Equatable {
 
 public struct RecurrenceOccurrence: Codable, Sendable, Equatable {
     /// The local date-time (or date) of the occurrence, as a wall clock in the zone shows it.
-    public var local: String
+    public var local: CalendarTime
     /// Its instant (`1997-09-26T13:00:00Z`), with a zone and a time of day only.
-    public var utc: String?
+    public var utc: CalendarTime?
 
-    public init(local: String, utc: String? = nil) {
+    public init(local: CalendarTime, utc: CalendarTime? = nil) {
         self.local = local
         self.utc = utc
     }

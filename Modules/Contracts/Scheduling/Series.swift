@@ -258,12 +258,14 @@ public struct ListOccurrences: Query {
 }
 
 public struct Occurrence: Codable, Sendable, Equatable {
-    public var originalStart: String
+    /// The start the series gives it (a local date-time, or a date): the key of its override.
+    public var originalStart: CalendarTime
     /// Local start and end in the series' zone, after any move.
-    public var start: String
-    public var end: String
-    public var startUTC: String?
-    public var endUTC: String?
+    public var start: CalendarTime
+    public var end: CalendarTime
+    /// The instants, for a series with a time of day.
+    public var startUTC: CalendarTime?
+    public var endUTC: CalendarTime?
     public var number: Int?
     public var title: String
     public var status: MeetingStatus
@@ -275,7 +277,8 @@ public struct Occurrence: Codable, Sendable, Equatable {
     public var overridden: Bool
 
     public init(
-        originalStart: String, start: String, end: String, startUTC: String?, endUTC: String?, number: Int?,
+        originalStart: CalendarTime, start: CalendarTime, end: CalendarTime, startUTC: CalendarTime?,
+        endUTC: CalendarTime?, number: Int?,
         title: String, status: MeetingStatus, host: String?, venue: Venue?, agenda: [AgendaItem]?,
         outcomes: [String]?, overridden: Bool
     ) {

@@ -58,7 +58,7 @@ enum Reminders {
         for item in items where wanted(item.status) && item.placed.startUTC > instant {
             guard occurrences < seriesOccurrences else { break }
             occurrences += 1
-            let title = engine.occurrence(item, number: nil, host: nil).title
+            let title = engine.title(item.override, number: nil)
             for offset in offsets {
                 let due = Date(
                     timeIntervalSince1970: TimeInterval(due(of: item.placed, offset: offset, zone: engine.zone)))

@@ -1,3 +1,5 @@
+import Contracts
+
 /// A date and time of day on the proleptic Gregorian calendar, in no time zone: what a wall clock shows.
 ///
 /// Recurrence is computed in these (RFC 5545 §3.3.10: a rule repeats local time), and only its results are
@@ -46,35 +48,23 @@ struct CivilDateTime: Hashable, Comparable, Sendable {
             < (rhs.year, rhs.month, rhs.day, rhs.hour, rhs.minute, rhs.second)
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS`, or `YYYY-MM-DD` for a date (years 0001 to 9999); with `utc`, followed by `Z`.
+    init(_ time: CalendarTime) {
+        self.init(
+            year: time.year, month: time.month, day: time.day, hour: time.hour, minute: time.minute,
+            second: time.second)
+    }
+
+    /// As the contracts carry it: a date drops the time of day.
+    func calendarTime(_ form: CalendarTime.Form) -> CalendarTime {
+        form == .date
+            ? CalendarTime(year: year, month: month, day: day, form: .date)
+            : CalendarTime(
+                year: year, month: month, day: day, hour: hour, minute: minute, second: second, form: form)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS`, or `YYYY-MM-DD` for a date; with `utc`, followed by `Z`.
     func text(dateOnly: Bool = false, utc: Bool = false) -> String {
-        // Written as bytes: an expansion writes up to 100 000 of these.
-        let count = dateOnly ? 10 : utc ? 20 : 19
-        return String(unsafeUninitializedCapacity: count) { buffer in
-            // Two digits at a time: the values are 0 to 99 but the year's halves.
-            func two(_ value: Int, at offset: Int) {
-                let (tens, ones) = value.quotientAndRemainder(dividingBy: 10)
-                buffer[offset] = UInt8(truncatingIfNeeded: 48 + tens)
-                buffer[offset + 1] = UInt8(truncatingIfNeeded: 48 + ones)
-            }
-            let (century, yearOfCentury) = year.quotientAndRemainder(dividingBy: 100)
-            two(century, at: 0)
-            two(yearOfCentury, at: 2)
-            buffer[4] = UInt8(ascii: "-")
-            two(month, at: 5)
-            buffer[7] = UInt8(ascii: "-")
-            two(day, at: 8)
-            if !dateOnly {
-                buffer[10] = UInt8(ascii: "T")
-                two(hour, at: 11)
-                buffer[13] = UInt8(ascii: ":")
-                two(minute, at: 14)
-                buffer[16] = UInt8(ascii: ":")
-                two(second, at: 17)
-                if utc { buffer[19] = UInt8(ascii: "Z") }
-            }
-            return count
-        }
+        calendarTime(dateOnly ? .date : utc ? .utc : .local).text
     }
 }
 
@@ -85,13 +75,7 @@ enum GregorianCalendar {
 
     static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
 
-    static func daysInMonth(year: Int, month: Int) -> Int {
-        switch month {
-        case 2: isLeap(year) ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
+    static func daysInMonth(year: Int, month: Int) -> Int { CalendarTime.daysInMonth(year: year, month: month) }
 
     static func daysInYear(_ year: Int) -> Int { isLeap(year) ? 366 : 365 }
 

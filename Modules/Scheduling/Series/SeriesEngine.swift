@@ -170,11 +170,12 @@ struct SeriesEngine: Sendable {
             let build: @Sendable (Range<Int>) -> Void = { range in
                 for index in range {
                     let original = originals[index]
-                    let key = key(of: original)
                     let override = overridden[index] < 0 ? nil : list[overridden[index]]
-                    let item = Item(original: original, key: key, placed: place(original, override), override: override)
-                    (output.buffer.baseAddress! + index).initialize(
-                        to: occurrence(item, number: numbered[index], host: hosts.isEmpty ? nil : hosts[key]))
+                    output.initialize(
+                        index,
+                        to: occurrence(
+                            original, placed: place(original, override), override: override, number: numbered[index],
+                            host: hosts.isEmpty ? nil : hosts[key(of: original)]))
                 }
             }
             let parts = originals.count >= 2048 ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
@@ -214,24 +215,30 @@ struct SeriesEngine: Sendable {
     }
 
     func occurrence(_ item: Item, number: Int?, host: String?) -> Occurrence {
-        let override = item.override
-        let title: String
-        if let own = override?.title {
-            title = number.map { Self.fill(own, number: $0) } ?? own
-        } else if let number, let template {
-            title = template.filled(number)
-        } else {
-            title = fields.title
-        }
+        occurrence(item.original, placed: item.placed, override: item.override, number: number, host: host)
+    }
+
+    /// The occurrence as replies carry it: its times as numbers, so that 100 000 of them write no text.
+    func occurrence(
+        _ original: RecurrenceSet.Occurrence, placed: Placed, override: OccurrenceOverride?, number: Int?,
+        host: String?
+    ) -> Occurrence {
+        let form: CalendarTime.Form = dateOnly ? .date : .local
         return Occurrence(
-            originalStart: item.key,
-            // Unmoved, the start reads as the key: one string fewer for each of up to 100 000 occurrences.
-            start: item.placed.start == item.original.local ? item.key : item.placed.startText,
-            end: item.placed.endText,
-            startUTC: LocalTime.utcText(item.placed.startUTC), endUTC: LocalTime.utcText(item.placed.endUTC),
-            number: number, title: title, status: item.status, host: override?.host ?? host ?? fields.host,
-            venue: override?.venue ?? fields.venue, agenda: override?.agenda, outcomes: override?.outcomes,
-            overridden: override != nil)
+            originalStart: original.local.calendarTime(form), start: placed.start.calendarTime(form),
+            end: placed.end.calendarTime(form),
+            startUTC: CivilDateTime(wallSeconds: placed.startUTC).calendarTime(.utc),
+            endUTC: CivilDateTime(wallSeconds: placed.endUTC).calendarTime(.utc),
+            number: number, title: title(override, number: number), status: override?.status ?? .planned,
+            host: override?.host ?? host ?? fields.host, venue: override?.venue ?? fields.venue,
+            agenda: override?.agenda, outcomes: override?.outcomes, overridden: override != nil)
+    }
+
+    /// The override's own title or the series', with its number filled in.
+    func title(_ override: OccurrenceOverride?, number: Int?) -> String {
+        if let own = override?.title { return number.map { Self.fill(own, number: $0) } ?? own }
+        if let number, let template { return template.filled(number) }
+        return fields.title
     }
 
     /// The series' title cut at its placeholders, once; nil when it has none.
@@ -350,7 +357,7 @@ struct SeriesEngine: Sendable {
             var involved = actors
             if let host = item.override?.host { involved.insert(host) }
             return Booking(
-                subject: "\(series.id)/\(item.key)", title: occurrence(item, number: nil, host: nil).title,
+                subject: "\(series.id)/\(item.key)", title: title(item.override, number: nil),
                 startUTC: item.placed.startUTC, endUTC: item.placed.endUTC, actors: involved,
                 venue: item.override?.venue ?? fields.venue)
         }
@@ -369,6 +376,11 @@ struct SeriesEngine: Sendable {
 }
 
 /// A buffer that parts of one expansion fill at disjoint indexes, from several threads.
-private struct UncheckedBuffer<Element>: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<Element>
+private struct UncheckedBuffer: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Occurrence>
+
+    /// Moves the occurrence in (a copy would retain and release each of its strings).
+    func initialize(_ index: Int, to occurrence: consuming Occurrence) {
+        (buffer.baseAddress! + index).initialize(to: occurrence)
+    }
 }

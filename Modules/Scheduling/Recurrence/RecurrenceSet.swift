@@ -38,6 +38,11 @@ struct RecurrenceSet: Sendable {
         let excluded = Set(exdates.map { key(of: place($0)) })
         var found: [Occurrence] = []
         var keys: [Int64] = []
+        // Room for what a COUNT can produce, so a long expansion does not copy itself as it grows.
+        if let count = rule?.count {
+            found.reserveCapacity(min(limit, count) + rdates.count + 1)
+            keys.reserveCapacity(min(limit, count) + rdates.count + 1)
+        }
         var truncated = false
         // The rule's occurrences come in order (but for a time a gap moved past the next one), so a repeat is
         // the last one kept; RDATEs are checked against all.

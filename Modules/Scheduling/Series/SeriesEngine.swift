@@ -170,12 +170,22 @@ struct SeriesEngine: Sendable {
             let build: @Sendable (Range<Int>) -> Void = { range in
                 for index in range {
                     let original = originals[index]
-                    let override = overridden[index] < 0 ? nil : list[overridden[index]]
+                    let host = hosts.isEmpty ? nil : hosts[key(of: original)]
+                    // Most occurrences have no override: their path never copies an (empty) optional one.
+                    guard overridden[index] >= 0 else {
+                        output.initialize(
+                            index,
+                            to: occurrence(
+                                original, placed: Placed(original, duration: duration, dateOnly: dateOnly, zone: zone),
+                                number: numbered[index], host: host))
+                        continue
+                    }
+                    let override = list[overridden[index]]
                     output.initialize(
                         index,
                         to: occurrence(
                             original, placed: place(original, override), override: override, number: numbered[index],
-                            host: hosts.isEmpty ? nil : hosts[key(of: original)]))
+                            host: host))
                 }
             }
             let parts = originals.count >= 2048 ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
@@ -215,23 +225,43 @@ struct SeriesEngine: Sendable {
     }
 
     func occurrence(_ item: Item, number: Int?, host: String?) -> Occurrence {
-        occurrence(item.original, placed: item.placed, override: item.override, number: number, host: host)
+        guard let override = item.override else {
+            return occurrence(item.original, placed: item.placed, number: number, host: host)
+        }
+        return occurrence(item.original, placed: item.placed, override: override, number: number, host: host)
+    }
+
+    /// The occurrence as its override changes it.
+    func occurrence(
+        _ original: RecurrenceSet.Occurrence, placed: Placed, override: OccurrenceOverride, number: Int?,
+        host: String?
+    ) -> Occurrence {
+        occurrence(
+            original, placed: placed, number: number, title: title(override, number: number),
+            status: override.status ?? .planned, host: override.host ?? host ?? fields.host,
+            venue: override.venue ?? fields.venue, agenda: override.agenda, outcomes: override.outcomes,
+            overridden: true)
+    }
+
+    /// An occurrence as the series gives it, without an override.
+    func occurrence(_ original: RecurrenceSet.Occurrence, placed: Placed, number: Int?, host: String?) -> Occurrence {
+        occurrence(
+            original, placed: placed, number: number, title: title(nil, number: number), status: .planned,
+            host: host ?? fields.host, venue: fields.venue, agenda: nil, outcomes: nil, overridden: false)
     }
 
     /// The occurrence as replies carry it: its times as numbers, so that 100 000 of them write no text.
-    func occurrence(
-        _ original: RecurrenceSet.Occurrence, placed: Placed, override: OccurrenceOverride?, number: Int?,
-        host: String?
+    private func occurrence(
+        _ original: RecurrenceSet.Occurrence, placed: Placed, number: Int?, title: String, status: MeetingStatus,
+        host: String?, venue: Venue?, agenda: [AgendaItem]?, outcomes: [String]?, overridden: Bool
     ) -> Occurrence {
         let form: CalendarTime.Form = dateOnly ? .date : .local
         return Occurrence(
             originalStart: original.local.calendarTime(form), start: placed.start.calendarTime(form),
             end: placed.end.calendarTime(form),
             startUTC: CivilDateTime(wallSeconds: placed.startUTC).calendarTime(.utc),
-            endUTC: CivilDateTime(wallSeconds: placed.endUTC).calendarTime(.utc),
-            number: number, title: title(override, number: number), status: override?.status ?? .planned,
-            host: override?.host ?? host ?? fields.host, venue: override?.venue ?? fields.venue,
-            agenda: override?.agenda, outcomes: override?.outcomes, overridden: override != nil)
+            endUTC: CivilDateTime(wallSeconds: placed.endUTC).calendarTime(.utc), number: number, title: title,
+            status: status, host: host, venue: venue, agenda: agenda, outcomes: outcomes, overridden: overridden)
     }
 
     /// The override's own title or the series', with its number filled in.

@@ -75,6 +75,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Matching",
+            dependencies: ["ConcordKit", "Contracts", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Modules/Matching",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Ledger",
             dependencies: ["ConcordKit", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Modules/Examples/Ledger",
@@ -159,6 +165,7 @@ let package = Package(
                 "Contracts",
                 "DaemonSupport",
                 "Gateway",
+                "Matching",
                 "Registry",
                 "Scheduling",
                 "ZeroMQ",
@@ -166,6 +173,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Daemon/concord-bench",
+            exclude: ["peers"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -195,6 +203,11 @@ let package = Package(
         .testTarget(
             name: "SchedulingTests",
             dependencies: ["Scheduling", "Registry", "ConcordKit", "ConcordTesting", "Contracts"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MatchingTests",
+            dependencies: ["Matching", "Registry", "ConcordKit", "ConcordTesting", "Contracts"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

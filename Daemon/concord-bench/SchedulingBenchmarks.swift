@@ -127,61 +127,28 @@ enum SchedulingBenchmarks {
                 print(json.dumps({"rate": count * rounds / (time.perf_counter() - began)}), flush=True)
             """
 
-        let process = Process()
-        let input = Pipe()
-        let output = Pipe()
-        var buffered = Data()
+        let peer: PythonPeer
         private(set) var occurrences = 0
         private(set) var hash: UInt64 = 0
 
         init() throws {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             let rulesJSON = String(decoding: try JSONSerialization.data(withJSONObject: rules), as: UTF8.self)
-            process.arguments = ["python3", "-c", Self.script, start, rulesJSON]
-            process.standardInput = input
-            process.standardOutput = output
-            try process.run()
-            let first = try Self.object(readLine())
+            peer = try PythonPeer(
+                arguments: ["-c", Self.script, start, rulesJSON],
+                hint: "is python-dateutil installed (dev/install-deps)?")
+            let first = try peer.read()
             guard let count = first["occurrences"] as? Int, let hash = (first["hash"] as? NSNumber)?.uint64Value
-            else { throw Self.failure() }
+            else { throw peer.failure() }
             occurrences = count
             self.hash = hash
         }
 
         /// One second of expansion; its rate.
         func round() throws -> Double {
-            input.fileHandleForWriting.write(Data("go\n".utf8))
-            guard let rate = try Self.object(readLine())["rate"] as? Double else { throw Self.failure() }
+            guard let rate = try peer.ask()["rate"] as? Double else { throw peer.failure() }
             return rate
         }
 
-        func close() {
-            try? input.fileHandleForWriting.close()
-            process.waitUntilExit()
-        }
-
-        private func readLine() throws -> Data {
-            while true {
-                if let newline = buffered.firstIndex(of: 10) {
-                    let line = buffered[buffered.startIndex..<newline]
-                    buffered = Data(buffered[(newline + 1)...])
-                    return Data(line)
-                }
-                let more = output.fileHandleForReading.availableData
-                guard !more.isEmpty else { throw Self.failure() }
-                buffered += more
-            }
-        }
-
-        private static func object(_ line: Data) throws -> [String: Any] {
-            guard let object = try JSONSerialization.jsonObject(with: line) as? [String: Any] else { throw failure() }
-            return object
-        }
-
-        private static func failure() -> Failure {
-            Failure(
-                description:
-                    "the python-dateutil harness failed; is python-dateutil installed (dev/install-deps)?")
-        }
+        func close() { peer.close() }
     }
 }

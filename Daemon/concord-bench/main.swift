@@ -20,6 +20,8 @@ let benchmarks: [(name: String, run: () async throws -> Report)] = [
     ("scheduling.expand", { try await SchedulingBenchmarks.expand() }),
     ("scheduling.series_10k", { try await SchedulingWorkloads.series10k() }),
     ("scheduling.slots_50x90", { try await SchedulingWorkloads.slots50x90() }),
+    ("matching.assignment_2000", { try MatchingBenchmarks.assignment2000() }),
+    ("matching.allocation_10k_2k", { try MatchingBenchmarks.allocation10k2k() }),
 ]
 
 let requested = Array(CommandLine.arguments.dropFirst())

@@ -127,6 +127,7 @@ let package = Package(
                 "Bus",
                 "Contracts",
                 "Gateway",
+                "Matching",
                 "Registry",
                 "Scheduling",
                 .product(name: "Configuration", package: "swift-configuration"),

@@ -3,6 +3,7 @@ public import ConcordKit
 import Foundation
 import Gateway
 public import Logging
+import Matching
 import Registry
 import Scheduling
 import ServiceLifecycle
@@ -12,7 +13,7 @@ import Synchronization
 /// SIGTERM or SIGINT (stop taking commands, finish those in flight, flush, close the database, exit 0).
 public enum Daemon {
     /// The modules `concordd` loads besides the built-in `system` module.
-    public static let modules: [any Module] = [RegistryModule(), SchedulingModule()]
+    public static let modules: [any Module] = [RegistryModule(), SchedulingModule(), MatchingModule()]
 
     /// Installs the journald-friendly stderr handler for the whole process.
     public static func bootstrapLogging(level: Logger.Level) {

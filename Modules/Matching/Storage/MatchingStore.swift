@@ -1,0 +1,71 @@
+import ConcordKit
+import Contracts
+import Foundation
+import GRDB
+
+/// The module's tables: each entity whole as JSON, keyed by its id.
+struct MatchingStore {
+    let db: Database
+
+    private static let decoder = ConcordJSON.decoder()
+
+    static func encode(_ value: some Encodable) throws -> String {
+        String(decoding: try JSONStreamEncoder.encode(value), as: UTF8.self)
+    }
+
+    func save(_ need: Need) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO matching_needs(id, doc) VALUES (?, ?)",
+            arguments: [need.id, Self.encode(need)])
+    }
+
+    func save(_ offer: Offer) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO matching_offers(id, doc) VALUES (?, ?)",
+            arguments: [offer.id, Self.encode(offer)])
+    }
+
+    func save(_ match: Match) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO matching_matches(need, offer, doc) VALUES (?, ?, ?)",
+            arguments: [match.need, match.offer, Self.encode(match)])
+    }
+
+    func save(_ facts: ActorFacts) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO matching_actors(id, doc) VALUES (?, ?)",
+            arguments: [facts.id, Self.encode(facts)])
+    }
+
+    func save(_ rates: ExchangeRates) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO matching_rates(key, doc) VALUES (1, ?)", arguments: [Self.encode(rates)])
+    }
+
+    /// Everything, with the text index built; the shortlists are left to `rebuild`.
+    func load() throws -> MatchingState {
+        var state = MatchingState()
+        for doc in try String.fetchAll(db, sql: "SELECT doc FROM matching_needs") {
+            let need = try Self.decoder.decode(Need.self, from: Data(doc.utf8))
+            state.needs[need.id] = need
+            state.index(need)
+        }
+        for doc in try String.fetchAll(db, sql: "SELECT doc FROM matching_offers") {
+            let offer = try Self.decoder.decode(Offer.self, from: Data(doc.utf8))
+            state.offers[offer.id] = offer
+            state.index(offer)
+        }
+        for doc in try String.fetchAll(db, sql: "SELECT doc FROM matching_matches") {
+            let match = try Self.decoder.decode(Match.self, from: Data(doc.utf8))
+            state.matches[PairKey(need: match.need, offer: match.offer)] = match
+        }
+        for doc in try String.fetchAll(db, sql: "SELECT doc FROM matching_actors") {
+            let facts = try Self.decoder.decode(ActorFacts.self, from: Data(doc.utf8))
+            state.facts[facts.id] = facts
+        }
+        if let doc = try String.fetchOne(db, sql: "SELECT doc FROM matching_rates WHERE key = 1") {
+            state.rates = try Self.decoder.decode(ExchangeRates.self, from: Data(doc.utf8))
+        }
+        return state
+    }
+}

@@ -156,7 +156,7 @@ public struct MatchingModule: Module {
         state.needs[need.id] = need
         state.index(need)
         try store.save(need)
-        let changes = state.refresh(need: need.id, today: today)
+        let changes = state.update(need: need.id, today: today)
         return ([NeedPosted(need: need)] + changes, need)
     }
 
@@ -226,9 +226,8 @@ public struct MatchingModule: Module {
             return try await engine.write { state, store, today in
                 state.rates = command.rates
                 try store.save(command.rates)
-                var events: [any Event] = []
-                for offer in state.offers.keys.sorted() { events += state.refresh(offer: offer, today: today) }
-                return (events, command.rates)
+                // New rates can move any pair across currencies: every shortlist is recomputed.
+                return (state.rebuildReporting(today: today), command.rates)
             }
         }
     }
@@ -239,7 +238,7 @@ public struct MatchingModule: Module {
         state.offers[offer.id] = offer
         state.index(offer)
         try store.save(offer)
-        let changes = state.refresh(offer: offer.id, today: today)
+        let changes = state.update(offer: offer.id, today: today)
         return ([OfferPosted(offer: offer)] + changes, offer)
     }
 

@@ -121,8 +121,32 @@ struct MatchingState: Sendable {
         return Self.top(entries, k)
     }
 
-    /// Every shortlist from scratch (at start-up).
-    mutating func rebuild(today: String) {
+    /// After a need or offer `id` changed: its shortlists and those it touches, or all of them when the text
+    /// statistics are taken again. Returns the shortlists that changed.
+    mutating func update(need id: String, today: String) -> [ShortlistChanged] {
+        text.isStale ? rebuildReporting(today: today) : refresh(need: id, today: today)
+    }
+
+    mutating func update(offer id: String, today: String) -> [ShortlistChanged] {
+        text.isStale ? rebuildReporting(today: today) : refresh(offer: id, today: today)
+    }
+
+    mutating func rebuildReporting(today: String) -> [ShortlistChanged] {
+        let (oldNeeds, oldOffers) = (needLists, offerLists)
+        rebuild(today: today)
+        var changes: [ShortlistChanged] = []
+        for (id, list) in needLists.sorted(by: { $0.key < $1.key }) where list != oldNeeds[id] ?? [] {
+            changes.append(ShortlistChanged(need: id, offer: nil, entries: list))
+        }
+        for (id, list) in offerLists.sorted(by: { $0.key < $1.key }) where list != oldOffers[id] ?? [] {
+            changes.append(ShortlistChanged(need: nil, offer: id, entries: list))
+        }
+        return changes
+    }
+
+    /// Every shortlist from scratch (at start-up), with the text statistics taken afresh unless told not to.
+    mutating func rebuild(today: String, refreshingStatistics: Bool = true) {
+        if refreshingStatistics { text.freeze() }
         let assessor = assessor(today: today)
         var byNeed: [String: [Shortlist.Entry]] = [:]
         var byOffer: [String: [Shortlist.Entry]] = [:]

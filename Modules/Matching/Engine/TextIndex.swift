@@ -21,6 +21,27 @@ struct TextIndex: Sendable {
     private(set) var frequency: [String: Int] = [:]
     private var totalLength = 0
 
+    /// The corpus statistics scores use: document frequencies, the number of documents and their average
+    /// length, as of the last `freeze`. Kept apart from the live counts so that adding a need or an offer
+    /// changes no other pair's score, and shortlists can be updated one need or offer at a time.
+    struct Statistics: Sendable, Equatable {
+        var frequency: [String: Int] = [:]
+        var count = 0
+        var averageLength = 1.0
+    }
+    private(set) var statistics = Statistics()
+
+    /// Whether the corpus has doubled (by 20 documents at least) since the statistics were taken: then they are
+    /// taken again and every score recomputed, which costs, amortised, a constant number of full passes.
+    var isStale: Bool { documents.count >= max(2 * statistics.count, statistics.count + 20) }
+
+    /// Takes the statistics from the documents as they are now.
+    mutating func freeze() {
+        statistics = Statistics(
+            frequency: frequency, count: documents.count,
+            averageLength: documents.isEmpty ? 1 : max(1, Double(totalLength) / Double(documents.count)))
+    }
+
     mutating func set(_ key: String, text: String) {
         remove(key)
         let tokens = Self.tokens(text)
@@ -40,19 +61,18 @@ struct TextIndex: Sendable {
         totalLength -= old.length
     }
 
-    /// BM25 of `query`'s terms in the document `key`.
+    /// BM25 of `query`'s terms in the document `key`, with the frozen statistics (a term they have not seen
+    /// counts as in one document).
     func score(query: Document, document key: String) -> Double {
-        guard let document = documents[key], !documents.isEmpty else { return 0 }
-        let count = Double(documents.count)
-        let average = max(1, Double(totalLength) / count)
+        guard let document = documents[key] else { return 0 }
+        let count = Double(max(1, statistics.count))
         var score = 0.0
         for term in query.terms.keys {
-            guard let tf = document.terms[term].map(Double.init), let df = frequency[term].map(Double.init) else {
-                continue
-            }
+            guard let tf = document.terms[term].map(Double.init) else { continue }
+            let df = Double(min(statistics.count, max(1, statistics.frequency[term] ?? 1)))
             let idf = log(1 + (count - df + 0.5) / (df + 0.5))
-            score +=
-                idf * tf * (Self.k1 + 1) / (tf + Self.k1 * (1 - Self.b + Self.b * Double(document.length) / average))
+            let norm = 1 - Self.b + Self.b * Double(document.length) / statistics.averageLength
+            score += idf * tf * (Self.k1 + 1) / (tf + Self.k1 * norm)
         }
         return score
     }

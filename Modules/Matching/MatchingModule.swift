@@ -93,6 +93,7 @@ public struct MatchingModule: Module {
         try Self.startOffers(context, engine)
         try Self.startAssessments(context, engine)
         try Self.startMatches(context, engine)
+        try Self.startSessions(context, engine)
     }
 
     /// Keeps actors' facts current from the registry's events, re-assessing their needs.
@@ -376,6 +377,111 @@ public struct MatchingModule: Module {
                     (query.need.map { $0 == match.need } ?? true) && (query.offer.map { $0 == match.offer } ?? true)
                 }.sorted { ($0.need, $0.offer) < ($1.need, $1.offer) })
         }
+    }
+}
+
+extension MatchingModule {
+    static func startSessions(_ context: ModuleContext, _ engine: Engine) throws {
+        try context.handle(PlanSession.self, runsOn: .pool) { query, _ in
+            guard !query.slots.isEmpty, query.slots.count <= 500 else {
+                throw MatchingRules.bad("slots", "expected 1 to 500 slots, got \(query.slots.count)")
+            }
+            guard (1...10_000).contains(query.tables) else {
+                throw MatchingRules.bad("tables", "expected 1..10000, got \(query.tables)")
+            }
+            let meeting: Meeting
+            do {
+                meeting = try await engine.bus.send(GetMeeting(id: query.meeting))
+            } catch let error as ConcordError where error.code == .notFound {
+                throw ConcordError(
+                    .notFound, "meeting: no meeting \"\(query.meeting)\" in scheduling",
+                    details: ["field": .string("meeting")])
+            }
+            guard [.tradeFair, .expertMeeting].contains(meeting.fields.kind) else {
+                throw MatchingRules.bad(
+                    "meeting", "expected a trade fair or an expert meeting, got a \(meeting.fields.kind.rawValue)")
+            }
+            for (participant, slots) in query.availability ?? [:] {
+                for slot in slots where !query.slots.indices.contains(slot) {
+                    throw MatchingRules.bad(
+                        "availability.\(participant)", "expected slot indices 0..\(query.slots.count - 1), got \(slot)")
+                }
+            }
+            let state = engine.state.withLock { $0 }
+            var pairs: [PlanSession.PairRef] = []
+            if let given = query.pairs {
+                for (index, pair) in given.enumerated() {
+                    guard state.needs[pair.need] != nil, state.offers[pair.offer] != nil else {
+                        throw MatchingRules.bad(
+                            "pairs[\(index)]", "no need \"\(pair.need)\" or offer \"\(pair.offer)\"")
+                    }
+                    pairs.append(pair)
+                }
+            } else {
+                pairs = state.matches.values.filter { $0.state == .accepted }
+                    .sorted { ($0.need, $0.offer) < ($1.need, $1.offer) }
+                    .map { PlanSession.PairRef(need: $0.need, offer: $0.offer) }
+            }
+            return Self.plan(query, meeting: meeting.id, pairs: pairs, state: state)
+        }
+    }
+
+    static func plan(_ query: PlanSession, meeting: String, pairs: [PlanSession.PairRef], state: MatchingState)
+        -> SessionPlan
+    {
+        var members: [String] = []
+        var providers: [String] = []
+        var memberIndex: [String: Int] = [:]
+        var providerIndex: [String: Int] = [:]
+        var ends: [(left: Int, right: Int)] = []
+        var names: [(String, String)] = []
+        for pair in pairs {
+            let member = state.needs[pair.need]!.fields.actors[0]
+            let offer = state.offers[pair.offer]!
+            let provider = offer.fields.provider ?? offer.id
+            if memberIndex[member] == nil {
+                memberIndex[member] = members.count
+                members.append(member)
+            }
+            if providerIndex[provider] == nil {
+                providerIndex[provider] = providers.count
+                providers.append(provider)
+            }
+            ends.append((memberIndex[member]!, providerIndex[provider]!))
+            names.append((member, provider))
+        }
+        let availability = query.availability.map { $0.mapValues(Set.init) }
+        let plan = SessionPlanner.plan(
+            meetings: ends, leftCount: members.count, rightCount: providers.count, slotCount: query.slots.count,
+            tables: query.tables
+        ) { left, index, slot in
+            let participant = left ? members[index] : providers[index]
+            return availability?[participant].map { $0.contains(slot) } ?? true
+        }
+        var tablesUsed = [Int](repeating: 0, count: query.slots.count)
+        var bookings: [SessionPlan.Booking] = []
+        var unplaced: [PlanSession.PairRef] = []
+        for (index, slot) in plan.slots.enumerated() {
+            guard let slot else {
+                unplaced.append(pairs[index])
+                continue
+            }
+            tablesUsed[slot] += 1
+            bookings.append(
+                .init(
+                    need: pairs[index].need, offer: pairs[index].offer, member: names[index].0,
+                    provider: names[index].1, slot: slot, table: tablesUsed[slot]))
+        }
+        bookings.sort { ($0.slot, $0.table) < ($1.slot, $1.table) }
+        var degrees: [String: Int] = [:]
+        for (member, provider) in names {
+            degrees["m:" + member, default: 0] += 1
+            degrees["p:" + provider, default: 0] += 1
+        }
+        return SessionPlan(
+            meeting: meeting, bookings: bookings, unplaced: unplaced,
+            slotsUsed: Set(bookings.map(\.slot)).count, lowerBound: degrees.values.max() ?? 0,
+            guarantee: plan.fewest ? "fewest" : "first_fit")
     }
 }
 

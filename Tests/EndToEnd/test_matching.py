@@ -179,6 +179,37 @@ def test_mekong_needs_meet_funds_and_providers(demo, zctx):
     decided = [frames[0] for frames in drain(events)]
     assert b"matching.match.decided" in decided
 
+    # A matchmaking session at an ANMC21 trade fair: the accepted pairs, and the sensor provider meeting
+    # Pakse and Can Tho, in the fewest slots with nobody booked twice.
+    for nid, oid in [("ct-flood", "bank"), ("pakse-drainage", "sensors"), ("ct-flood", "sensors")]:
+        ok(call(client, "matching.match.propose", {"need": nid, "offer": oid}))
+        for party in ["member", "provider"]:
+            ok(call(client, "matching.match.decide", {"need": nid, "offer": oid, "party": party, "accept": True}))
+    fair = ok(call(client, "scheduling.meeting.schedule", {"meeting": {
+        "kind": "trade_fair", "title": "ANMC21 Platform for Technology and Industry: trade fair",
+        "network": "ANMC21", "start": "2027-05-10T09:00:00", "end": "2027-05-10T17:00:00",
+        "time_zone": "Asia/Tokyo", "reminders": []}}))["meeting"]["id"]
+    slots = [{"start": f"2027-05-10T{h:02d}:00", "end": f"2027-05-10T{h:02d}:30"} for h in (10, 11, 14)]
+    plan = ok(call(client, "matching.session.plan", {"meeting": fair, "slots": slots, "tables": 2}))
+    assert plan["guarantee"] == "fewest" and plan["slots_used"] == plan["lower_bound"] == 2, plan
+    assert plan["unplaced"] == [] and len(plan["bookings"]) == 4
+    seen = set()
+    for booking in plan["bookings"]:
+        for who in (booking["member"], booking["provider"]):
+            assert (who, booking["slot"]) not in seen, plan
+            seen.add((who, booking["slot"]))
+    # Pakse can only come to the last slot: the plan follows, still booking nobody twice.
+    limited = ok(call(client, "matching.session.plan", {"meeting": fair, "slots": slots, "tables": 2,
+                                                       "availability": {pakse: [2]}}))
+    assert all(b["slot"] == 2 for b in limited["bookings"] if b["member"] == pakse), limited
+    assert limited["guarantee"] == "first_fit"
+    plenary = ok(call(client, "scheduling.meeting.schedule", {"meeting": {
+        "kind": "plenary", "title": "Plenary", "start": "2027-06-01", "end": "2027-06-02", "time_zone": "UTC",
+        "reminders": []}}))["meeting"]["id"]
+    message = error(call(client, "matching.session.plan", {"meeting": plenary, "slots": slots, "tables": 2}),
+                    "bad_request")
+    assert message.startswith("meeting: expected a trade fair or an expert meeting"), message
+
 
 def best_total(scores, capacity):
     needs = sorted({n for n, _ in scores})

@@ -618,3 +618,98 @@ public struct MatchDecided: Event {
         self.party = party
     }
 }
+
+// MARK: Matchmaking sessions
+
+/// Places matchmaking meetings for an event (a scheduling meeting of kind trade fair or expert meeting) into time
+/// slots and tables, so nobody has two meetings at once; by default, every accepted match.
+public struct PlanSession: Query {
+    public static let topic: Topic = "matching.session.plan"
+    public typealias Reply = SessionPlan
+
+    public struct Slot: Codable, Sendable, Equatable {
+        /// Local times or any labels the organisers use (`2026-11-05T10:00`).
+        public var start: String
+        public var end: String
+        public init(start: String, end: String) {
+            self.start = start
+            self.end = end
+        }
+    }
+
+    public var meeting: String
+    public var slots: [Slot]
+    public var tables: Int
+    /// The pairs to meet; absent: every accepted match.
+    public var pairs: [PairRef]?
+    /// For a participant (a member actor, or a provider: its actor or the offer id), the indices of the slots it
+    /// can attend; absent: all.
+    public var availability: [String: [Int]]?
+
+    public struct PairRef: Codable, Sendable, Equatable {
+        public var need: String
+        public var offer: String
+        public init(need: String, offer: String) {
+            self.need = need
+            self.offer = offer
+        }
+    }
+
+    public init(
+        meeting: String, slots: [Slot], tables: Int, pairs: [PairRef]? = nil, availability: [String: [Int]]? = nil
+    ) {
+        self.meeting = meeting
+        self.slots = slots
+        self.tables = tables
+        self.pairs = pairs
+        self.availability = availability
+    }
+}
+
+public struct SessionPlan: Codable, Sendable, Equatable {
+    public struct Booking: Codable, Sendable, Equatable {
+        public var need: String
+        public var offer: String
+        /// The member (the need's lead actor) and the provider (its actor, or the offer when it has none).
+        public var member: String
+        public var provider: String
+        public var slot: Int
+        public var table: Int
+        public init(need: String, offer: String, member: String, provider: String, slot: Int, table: Int) {
+            self.need = need
+            self.offer = offer
+            self.member = member
+            self.provider = provider
+            self.slot = slot
+            self.table = table
+        }
+    }
+
+    public var meeting: String
+    public var bookings: [Booking]
+    public var unplaced: [PlanSession.PairRef]
+    public var slotsUsed: Int
+    /// The most meetings any participant has: no plan uses fewer slots.
+    public var lowerBound: Int
+    /// `fewest` (König: exactly `lower_bound` slots) or `first_fit` (availability or tables bind; no promise).
+    public var guarantee: String
+
+    public init(
+        meeting: String, bookings: [Booking], unplaced: [PlanSession.PairRef], slotsUsed: Int, lowerBound: Int,
+        guarantee: String
+    ) {
+        self.meeting = meeting
+        self.bookings = bookings
+        self.unplaced = unplaced
+        self.slotsUsed = slotsUsed
+        self.lowerBound = lowerBound
+        self.guarantee = guarantee
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case meeting, bookings, unplaced
+        case slotsUsed = "slots_used"
+        case lowerBound = "lower_bound"
+        case guarantee
+    }
+}

@@ -103,7 +103,7 @@ public struct MatchingModule: Module {
             guard let known, known.version < record.version else { return }
             _ = try await engine.write { state, store, today -> ([any Event], Bool) in
                 let facts = ActorFacts(record)
-                state.facts[record.id] = facts
+                state.set(facts)
                 try store.save(facts)
                 var events: [any Event] = []
                 for need in state.needs.values.filter({ $0.fields.actors.contains(record.id) }).map(\.id).sorted() {
@@ -151,11 +151,10 @@ public struct MatchingModule: Module {
         _ need: Need, _ facts: [ActorFacts], _ state: inout MatchingState, _ store: MatchingStore, _ today: String
     ) throws -> ([any Event], Need) {
         for fact in facts {
-            state.facts[fact.id] = fact
+            state.set(fact)
             try store.save(fact)
         }
-        state.needs[need.id] = need
-        state.index(need)
+        state.set(need)
         try store.save(need)
         let changes = state.update(need: need.id, today: today)
         return ([NeedPosted(need: need)] + changes, need)
@@ -225,7 +224,7 @@ public struct MatchingModule: Module {
         try context.handle(SetRates.self, runsOn: .inline) { command, _ in
             try MatchingRules.validate(command.rates)
             return try await engine.write { state, store, today in
-                state.rates = command.rates
+                state.set(command.rates)
                 try store.save(command.rates)
                 // New rates can move any pair across currencies: every shortlist is recomputed.
                 return (state.rebuildReporting(today: today), command.rates)
@@ -236,8 +235,7 @@ public struct MatchingModule: Module {
     static func save(_ offer: Offer, _ state: inout MatchingState, _ store: MatchingStore, _ today: String) throws
         -> ([any Event], Offer)
     {
-        state.offers[offer.id] = offer
-        state.index(offer)
+        state.set(offer)
         try store.save(offer)
         let changes = state.update(offer: offer.id, today: today)
         return ([OfferPosted(offer: offer)] + changes, offer)
@@ -280,14 +278,14 @@ public struct MatchingModule: Module {
                     let entries =
                         k <= MatchingState.shortlistLength
                         ? Array((state.needLists[need] ?? []).prefix(k))
-                        : state.fullList(need: need, assessor: state.assessor(today: today), k: k)
+                        : state.fullList(need: need, today: today, k: k)
                     return Shortlist(need: need, offer: nil, entries: entries)
                 case (nil, let offer?):
                     _ = try state.offer(offer)
                     let entries =
                         k <= MatchingState.shortlistLength
                         ? Array((state.offerLists[offer] ?? []).prefix(k))
-                        : state.fullList(offer: offer, assessor: state.assessor(today: today), k: k)
+                        : state.fullList(offer: offer, today: today, k: k)
                     return Shortlist(need: nil, offer: offer, entries: entries)
                 default:
                     throw ConcordError.badRequest("need: expected a need or an offer, not both")
@@ -316,7 +314,7 @@ public struct MatchingModule: Module {
                         details: ["rule": .string(assessment.rule ?? "")])
                 }
                 let match = Match(need: command.need, offer: command.offer, state: .proposed, score: score)
-                state.matches[key] = match
+                state.set(match)
                 try store.save(match)
                 return ([MatchDecided(match: match, party: nil)], match)
             }
@@ -347,7 +345,7 @@ public struct MatchingModule: Module {
                 default:
                     return ([], match)
                 }
-                state.matches[key] = match
+                state.set(match)
                 try store.save(match)
                 var events: [any Event] = [MatchDecided(match: match, party: command.party)]
                 if match.state == .accepted, var offer = state.offers[command.offer], offer.fields.kind == .finance {
@@ -361,7 +359,7 @@ public struct MatchingModule: Module {
                             (offer.allocated.amount ?? 0) + Int64(min(budget.max, Double(ticket.max)).rounded())
                     }
                     offer.version += 1
-                    state.offers[offer.id] = offer
+                    state.set(offer)
                     try store.save(offer)
                 }
                 if match.state == .accepted || match.state == .declined {

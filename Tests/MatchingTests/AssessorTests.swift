@@ -47,6 +47,8 @@ enum Fixture {
         for need in needs { text.set("n:" + need.id, text: Assessor.text(of: need)) }
         for offer in offers { text.set("o:" + offer.id, text: Assessor.text(of: offer)) }
         text.freeze()
+        for need in needs { text.set("n:" + need.id, text: Assessor.text(of: need)) }
+        for offer in offers { text.set("o:" + offer.id, text: Assessor.text(of: offer)) }
         return Assessor(
             facts: [pakse.id: pakse, vientiane.id: vientiane, tomsk.id: tomsk], rates: rates, today: today, text: text,
             declined: declined, acceptedRegions: [:])
@@ -202,15 +204,20 @@ enum Fixture {
         index.set("b", text: "city transport city")
         index.set("c", text: "city energy")
         index.freeze()
-        let rare = index.score(query: Assessor.document("drainage"), document: "a")
-        let common = index.score(query: Assessor.document("city"), document: "a")
+        for (key, text) in [("a", "flood drainage city"), ("b", "city transport city"), ("c", "city energy")] {
+            index.set(key, text: text)
+        }
+        index.set("q1", text: "drainage")
+        index.set("q2", text: "city")
+        let rare = TextIndex.relevance(index.documents["q1"], index.documents["a"])
+        let common = TextIndex.relevance(index.documents["q2"], index.documents["a"])
         #expect(rare > common)
-        #expect(index.score(query: Assessor.document("drainage"), document: "b") == 0)
-        // Scores use the statistics as frozen: a new document changes no other document's score.
+        #expect(TextIndex.relevance(index.documents["q1"], index.documents["b"]) == 0)
+        // Weights use the statistics as frozen: a new document changes no other document's weights.
         index.set("d", text: "drainage drainage drainage")
-        #expect(index.score(query: Assessor.document("drainage"), document: "a") == rare)
+        #expect(TextIndex.relevance(index.documents["q1"], index.documents["a"]) == rare)
         index.remove("a")
-        #expect(index.score(query: Assessor.document("drainage"), document: "a") == 0)
+        #expect(TextIndex.relevance(index.documents["q1"], index.documents["a"]) == 0)
     }
 }
 
@@ -219,7 +226,8 @@ enum Fixture {
     static func state(needs: Int, offers: Int, seed: UInt64) -> MatchingState {
         var random = SplitMix(state: seed)
         var state = MatchingState()
-        state.facts = [Fixture.pakse.id: Fixture.pakse, Fixture.vientiane.id: Fixture.vientiane]
+        state.set(Fixture.pakse)
+        state.set(Fixture.vientiane)
         let sectors = ["140", "210", "410", "740"]
         let words = ["flood", "drainage", "water", "transport", "energy", "waste", "warning", "sanitation"]
         for index in 0..<offers {
@@ -228,16 +236,14 @@ enum Fixture {
                 fields.description = (0..<4).map { _ in words[random.below(words.count)] }.joined(separator: " ")
                 fields.capacity = Capacity(projects: 1 + random.below(2))
             }
-            state.offers[offer.id] = offer
-            state.index(offer)
+            state.set(offer)
         }
         for index in 0..<needs {
             let need = Fixture.need(
                 id: "n\(index)", actors: [random.below(2) == 0 ? "pakse" : "vte"], sectors: [sectors[random.below(4)]],
                 stage: ProjectStage.allCases[random.below(5)],
                 text: (0..<5).map { _ in words[random.below(words.count)] }.joined(separator: " "))
-            state.needs[need.id] = need
-            state.index(need)
+            state.set(need)
         }
         return state
     }
@@ -250,14 +256,13 @@ enum Fixture {
             if step % 2 == 0 {
                 let need = Fixture.need(
                     id: "new\(step)", sectors: [["140", "740"][random.below(2)]], text: "flood water warning")
-                state.needs[need.id] = need
-                state.index(need)
+                state.set(need)
                 let changes = state.refresh(need: need.id, today: "2026-12-03")
                 #expect(changes.contains { $0.need == need.id } || state.needLists[need.id, default: []].isEmpty)
             } else {
                 var offer = state.offers["o\(random.below(12))"]!
                 offer.fields.capacity = Capacity(projects: 0)
-                state.offers[offer.id] = offer
+                state.set(offer)
                 _ = state.refresh(offer: offer.id, today: "2026-12-03")
             }
             var rebuilt = state
@@ -265,6 +270,24 @@ enum Fixture {
             #expect(state.needLists.filter { !$0.value.isEmpty } == rebuilt.needLists.filter { !$0.value.isEmpty })
             #expect(state.offerLists.filter { !$0.value.isEmpty } == rebuilt.offerLists.filter { !$0.value.isEmpty })
         }
+    }
+
+    /// The bulk scorer and the assessor that explains agree on every pair: eligibility and score.
+    @Test func theScorerAgreesWithTheAssessor() {
+        var state = Self.state(needs: 40, offers: 15, seed: 21)
+        state.set(ExchangeRates(date: "2026-12-01", base: "USD", rates: ["LAK": 21_500]))
+        state.rebuild(today: "2026-12-03")
+        let assessor = state.assessor(today: "2026-12-03")
+        var eligible = 0
+        for need in state.needs.values {
+            let list = state.fullList(need: need.id, today: "2026-12-03", k: 100)
+            for offer in state.offers.values {
+                let assessment = assessor.assess(need, offer, explain: false)
+                #expect(list.first { $0.id == offer.id }?.score == assessment.score, "\(need.id) x \(offer.id)")
+                if assessment.eligible { eligible += 1 }
+            }
+        }
+        #expect(eligible > 50)
     }
 
     @Test func anUnchangedShortlistEmitsNothing() {

@@ -55,7 +55,7 @@ struct Assessor {
             return PairAssessment(need: need.id, offer: offer.id, eligible: false, rule: rule, reason: reason)
         }
         let values = components(need, offer)
-        let score = (zip(Self.weights, values).reduce(0) { $0 + $1.0.points * $1.1.value } * 1000).rounded() / 1000
+        let score = Self.score(values.map(\.value))
         let parts =
             explain
             ? zip(Self.weights, values).map { weight, value in
@@ -179,33 +179,59 @@ struct Assessor {
 
     // MARK: Scoring
 
+    /// The total of the components' values, weighted, to a thousandth of a point.
+    static func score(_ values: [Double]) -> Double {
+        var total = 0.0
+        for (weight, value) in zip(weights, values) { total += weight.points * value }
+        return (total * 1000).rounded() / 1000
+    }
+
+    static func sectorMask(_ codes: [String]) -> UInt64 {
+        var mask: UInt64 = 0
+        for code in codes {
+            if let index = MatchingVocabulary.sectors.firstIndex(where: { $0.code == code }) { mask |= 1 << index }
+        }
+        return mask
+    }
+
+    static func budgetValue(_ budget: (min: Double, max: Double), ticket: AmountRange) -> Double {
+        let low = max(budget.min, Double(ticket.min))
+        let high = min(budget.max, Double(ticket.max))
+        return budget.max > budget.min ? max(0, high - low) / (budget.max - budget.min) : (low <= high ? 1 : 0)
+    }
+
+    static func stageValue(latest: Int, stage: Int) -> Double { 1 - Double(abs(latest - stage)) / 4 }
+
+    static func urgencyValue(days: Int) -> Double { min(1, max(0, 1 - Double(days) / 365)) }
+
+    static func textValue(_ relevance: Double) -> Double { relevance / (relevance + 5) }
+
     func components(_ need: Need, _ offer: Offer) -> [(value: Double, why: String)] {
         let fields = offer.fields
-        let shared = need.fields.sectors.filter(fields.sectors.contains)
-        let sector = Double(shared.count) / Double(max(1, need.fields.sectors.count))
+        let needMask = Self.sectorMask(need.fields.sectors)
+        let sharedMask = needMask & Self.sectorMask(fields.sectors)
+        let shared = MatchingVocabulary.sectors.indices.filter { sharedMask & (1 << $0) != 0 }.map {
+            MatchingVocabulary.sectors[$0].code
+        }
+        let sector = Double(sharedMask.nonzeroBitCount) / Double(max(1, needMask.nonzeroBitCount))
 
-        let forward = text.score(query: Self.query(offer: offer), document: "n:" + need.id)
-        let backward = text.score(query: Self.query(need: need), document: "o:" + offer.id)
-        let relevance = (forward + backward) / 2
-        let textValue = relevance / (relevance + 5)
+        let relevance = TextIndex.relevance(text.documents["n:" + need.id], text.documents["o:" + offer.id])
+        let textValue = Self.textValue(relevance)
 
         var budgetValue = 1.0
         var budgetWhy = "no ticket range"
         if let ticket = fields.ticket, let budget = convert(need.fields.budget, to: ticket.currency) {
-            let low = max(budget.min, Double(ticket.min))
-            let high = min(budget.max, Double(ticket.max))
-            budgetValue =
-                budget.max > budget.min ? max(0, high - low) / (budget.max - budget.min) : (low <= high ? 1 : 0)
+            budgetValue = Self.budgetValue(budget, ticket: ticket)
             budgetWhy = "\(Int((budgetValue * 100).rounded()))% of the budget range is within the ticket range"
         }
 
         let latest = fields.stages.max() ?? .readyToFinance
-        let stageValue = 1 - Double(abs(latest.rank - need.fields.stage.rank)) / 4
+        let stageValue = Self.stageValue(latest: latest.rank, stage: need.fields.stage.rank)
 
         var urgency = 0.0
         var urgencyWhy = "no deadline"
         if let deadline = need.fields.deadline, let days = Self.days(from: today, to: deadline) {
-            urgency = min(1, max(0, 1 - Double(days) / 365))
+            urgency = Self.urgencyValue(days: days)
             urgencyWhy = days >= 0 ? "deadline in \(days) days" : "deadline passed \(-days) days ago"
         }
 
@@ -240,16 +266,6 @@ struct Assessor {
 
     static func text(of offer: Offer) -> String {
         ([offer.fields.title, offer.fields.description] + offer.fields.solutions).joined(separator: " ")
-    }
-
-    static func query(need: Need) -> TextIndex.Document { document(text(of: need)) }
-    static func query(offer: Offer) -> TextIndex.Document { document(text(of: offer)) }
-
-    static func document(_ text: String) -> TextIndex.Document {
-        let tokens = TextIndex.tokens(text)
-        var terms: [String: Int] = [:]
-        for token in tokens { terms[token, default: 0] += 1 }
-        return TextIndex.Document(terms: terms, length: tokens.count)
     }
 
     /// Whole days from one `YYYY-MM-DD` to another.

@@ -1,125 +1,102 @@
 import Contracts
 import Foundation
+import Synchronization
 
 /// Everything the module holds, in memory, with the shortlists kept current as needs, offers, capacities and
 /// decisions change: a change re-assesses only the need or offer it touches (one row or column of the pairs),
 /// never all pairs, and reports the shortlists that changed.
+///
+/// Every change goes through the `set` methods, which keep the compiled forms the scorer reads in step.
 struct MatchingState: Sendable {
     static let shortlistLength = 10
 
-    var needs: [String: Need] = [:]
-    var offers: [String: Offer] = [:]
-    var facts: [String: ActorFacts] = [:]
-    var rates: ExchangeRates?
-    var matches: [PairKey: Match] = [:]
-    var text = TextIndex()
+    private(set) var needs: [String: Need] = [:]
+    private(set) var offers: [String: Offer] = [:]
+    private(set) var facts: [String: ActorFacts] = [:]
+    private(set) var rates: ExchangeRates?
+    private(set) var matches: [PairKey: Match] = [:]
+    private(set) var text = TextIndex()
     var needLists: [String: [Shortlist.Entry]] = [:]
     var offerLists: [String: [Shortlist.Entry]] = [:]
 
-    func assessor(today: String) -> Assessor {
-        var declined: [PairKey: Match] = [:]
-        var regions: [String: [String]] = [:]
+    /// Derived from the matches: each offer's declined needs, and the regions of its accepted matches' leads.
+    private(set) var declinedNeeds: [String: Set<String>] = [:]
+    private(set) var acceptedRegions: [String: [String]] = [:]
+    private var compiledNeeds: [String: CompiledNeed] = [:]
+    private var compiledOffers: [String: CompiledOffer] = [:]
+
+    // MARK: Changes
+
+    mutating func set(_ need: Need) {
+        needs[need.id] = need
+        text.set("n:" + need.id, text: Assessor.text(of: need))
+        compiledNeeds[need.id] = CompiledNeed(need, state: self)
+    }
+
+    mutating func set(_ offer: Offer) {
+        offers[offer.id] = offer
+        text.set("o:" + offer.id, text: Assessor.text(of: offer))
+        compiledOffers[offer.id] = CompiledOffer(offer, state: self)
+    }
+
+    /// New facts of an actor; the needs it is a member of are compiled again.
+    mutating func set(_ facts: ActorFacts) {
+        self.facts[facts.id] = facts
+        for need in needs.values where need.fields.actors.contains(facts.id) {
+            compiledNeeds[need.id] = CompiledNeed(need, state: self)
+        }
+    }
+
+    mutating func set(_ match: Match) {
+        matches[PairKey(need: match.need, offer: match.offer)] = match
+        deriveMatches()
+        if let offer = offers[match.offer] { compiledOffers[offer.id] = CompiledOffer(offer, state: self) }
+    }
+
+    /// Many matches at once (loading), deriving what follows from them once.
+    mutating func set(_ matches: [Match]) {
+        for match in matches { self.matches[PairKey(need: match.need, offer: match.offer)] = match }
+        recompile()
+    }
+
+    mutating func set(_ rates: ExchangeRates?) {
+        self.rates = rates
+    }
+
+    private mutating func deriveMatches() {
+        declinedNeeds = [:]
+        acceptedRegions = [:]
         for (key, match) in matches {
-            if match.state == .declined { declined[key] = match }
+            if match.state == .declined { declinedNeeds[key.offer, default: []].insert(key.need) }
             if match.state == .accepted, let lead = needs[key.need]?.fields.actors.first,
                 let region = facts[lead]?.region
             {
-                regions[key.offer, default: []].append(region)
+                acceptedRegions[key.offer, default: []].append(region)
             }
         }
-        return Assessor(
-            facts: facts, rates: rates, today: today, text: text, declined: declined, acceptedRegions: regions)
     }
 
-    mutating func index(_ need: Need) { text.set("n:" + need.id, text: Assessor.text(of: need)) }
-    mutating func index(_ offer: Offer) { text.set("o:" + offer.id, text: Assessor.text(of: offer)) }
+    /// Compiles everything again (after loading, new rates or new text statistics).
+    private mutating func recompile() {
+        deriveMatches()
+        compiledNeeds = needs.mapValues { CompiledNeed($0, state: self) }
+        compiledOffers = offers.mapValues { CompiledOffer($0, state: self) }
+    }
+
+    func assessor(today: String) -> Assessor {
+        Assessor(
+            facts: facts, rates: rates, today: today, text: text,
+            declined: matches.filter { $0.value.state == .declined }, acceptedRegions: acceptedRegions)
+    }
+
+    func scorer(today: String) -> PairScorer { PairScorer(today: today, rates: rates) }
 
     /// Best first; ties by id, so the order is the same for the same input.
     static func top(_ entries: [Shortlist.Entry], _ k: Int) -> [Shortlist.Entry] {
         Array(entries.sorted { ($0.score, $1.id) > ($1.score, $0.id) }.prefix(k))
     }
 
-    /// Re-assesses one need against every offer, and updates its shortlist and the offers' it enters or leaves.
-    /// Returns the shortlists that changed.
-    mutating func refresh(need id: String, today: String) -> [ShortlistChanged] {
-        let assessor = assessor(today: today)
-        var changes: [ShortlistChanged] = []
-        var scores: [String: Double] = [:]
-        if let need = needs[id] {
-            for offer in offers.values {
-                if let score = assessor.assess(need, offer, explain: false).score { scores[offer.id] = score }
-            }
-        }
-        let list = Self.top(scores.map { Shortlist.Entry(id: $0.key, score: $0.value) }, Self.shortlistLength)
-        if list != needLists[id] ?? [] {
-            needLists[id] = list
-            changes.append(ShortlistChanged(need: id, offer: nil, entries: list))
-        }
-        for offer in offers.keys.sorted() {
-            let old = offerLists[offer] ?? []
-            var list = old.filter { $0.id != id }
-            let wasIn = list.count != old.count
-            if let score = scores[offer] { list.append(Shortlist.Entry(id: id, score: score)) }
-            list = Self.top(list, Self.shortlistLength)
-            // A need that drops out makes room for the next best, which only a full pass of the offer finds.
-            if wasIn, !list.contains(where: { $0.id == id }) || list.count < old.count {
-                list = fullList(offer: offer, assessor: assessor)
-            }
-            if list != old {
-                offerLists[offer] = list
-                changes.append(ShortlistChanged(need: nil, offer: offer, entries: list))
-            }
-        }
-        return changes
-    }
-
-    /// The same for one offer against every need.
-    mutating func refresh(offer id: String, today: String) -> [ShortlistChanged] {
-        let assessor = assessor(today: today)
-        var changes: [ShortlistChanged] = []
-        var scores: [String: Double] = [:]
-        if let offer = offers[id] {
-            for need in needs.values {
-                if let score = assessor.assess(need, offer, explain: false).score { scores[need.id] = score }
-            }
-        }
-        let list = Self.top(scores.map { Shortlist.Entry(id: $0.key, score: $0.value) }, Self.shortlistLength)
-        if list != offerLists[id] ?? [] {
-            offerLists[id] = list
-            changes.append(ShortlistChanged(need: nil, offer: id, entries: list))
-        }
-        for need in needs.keys.sorted() {
-            let old = needLists[need] ?? []
-            var list = old.filter { $0.id != id }
-            let wasIn = list.count != old.count
-            if let score = scores[need] { list.append(Shortlist.Entry(id: id, score: score)) }
-            list = Self.top(list, Self.shortlistLength)
-            if wasIn, !list.contains(where: { $0.id == id }) || list.count < old.count {
-                list = fullList(need: need, assessor: assessor)
-            }
-            if list != old {
-                needLists[need] = list
-                changes.append(ShortlistChanged(need: need, offer: nil, entries: list))
-            }
-        }
-        return changes
-    }
-
-    func fullList(need id: String, assessor: Assessor, k: Int = shortlistLength) -> [Shortlist.Entry] {
-        guard let need = needs[id] else { return [] }
-        let entries = offers.values.compactMap { offer in
-            assessor.assess(need, offer, explain: false).score.map { Shortlist.Entry(id: offer.id, score: $0) }
-        }
-        return Self.top(entries, k)
-    }
-
-    func fullList(offer id: String, assessor: Assessor, k: Int = shortlistLength) -> [Shortlist.Entry] {
-        guard let offer = offers[id] else { return [] }
-        let entries = needs.values.compactMap { need in
-            assessor.assess(need, offer, explain: false).score.map { Shortlist.Entry(id: need.id, score: $0) }
-        }
-        return Self.top(entries, k)
-    }
+    // MARK: Shortlists
 
     /// After a need or offer `id` changed: its shortlists and those it touches, or all of them when the text
     /// statistics are taken again. Returns the shortlists that changed.
@@ -129,6 +106,91 @@ struct MatchingState: Sendable {
 
     mutating func update(offer id: String, today: String) -> [ShortlistChanged] {
         text.isStale ? rebuildReporting(today: today) : refresh(offer: id, today: today)
+    }
+
+    /// Re-assesses one need against every offer, and updates its shortlist and the offers' it enters or leaves.
+    mutating func refresh(need id: String, today: String) -> [ShortlistChanged] {
+        let scorer = scorer(today: today)
+        var scores: [String: Double] = [:]
+        if let need = compiledNeeds[id] {
+            for offer in compiledOffers.values {
+                if let score = scorer.score(need, offer) { scores[offer.id] = score }
+            }
+        }
+        return apply(scores, to: id, own: \.needLists, others: \.offerLists) { state, other in
+            state.fullList(offer: other, today: today)
+        }
+    }
+
+    /// The same for one offer against every need.
+    mutating func refresh(offer id: String, today: String) -> [ShortlistChanged] {
+        let scorer = scorer(today: today)
+        var scores: [String: Double] = [:]
+        if let offer = compiledOffers[id] {
+            for need in compiledNeeds.values {
+                if let score = scorer.score(need, offer) { scores[need.id] = score }
+            }
+        }
+        return apply(scores, to: id, own: \.offerLists, others: \.needLists) { state, other in
+            state.fullList(need: other, today: today)
+        }
+    }
+
+    /// Sets `id`'s own list from its `scores` with the other side, and puts `id` into (or takes it out of) the
+    /// other side's lists. A member that drops out of a full list makes room for the next best, which only a
+    /// full pass of that list finds.
+    private mutating func apply(
+        _ scores: [String: Double], to id: String, own: WritableKeyPath<Self, [String: [Shortlist.Entry]]>,
+        others: WritableKeyPath<Self, [String: [Shortlist.Entry]]>,
+        full: (Self, String) -> [Shortlist.Entry]
+    ) -> [ShortlistChanged] {
+        let isNeed = own == \Self.needLists
+        var changes: [ShortlistChanged] = []
+        let list = Self.top(scores.map { Shortlist.Entry(id: $0.key, score: $0.value) }, Self.shortlistLength)
+        if list != self[keyPath: own][id] ?? [] {
+            self[keyPath: own][id] = list
+            changes.append(Self.change(isNeed ? (id, nil) : (nil, id), list))
+        }
+        let otherIDs = (isNeed ? Array(offers.keys) : Array(needs.keys)).sorted()
+        for other in otherIDs {
+            let old = self[keyPath: others][other] ?? []
+            var list = old.filter { $0.id != id }
+            let wasIn = list.count != old.count
+            if let score = scores[other] { list.append(Shortlist.Entry(id: id, score: score)) }
+            list = Self.top(list, Self.shortlistLength)
+            if wasIn, !list.contains(where: { $0.id == id }) || list.count < old.count {
+                list = full(self, other)
+            }
+            if list != old {
+                self[keyPath: others][other] = list
+                changes.append(Self.change(isNeed ? (nil, other) : (other, nil), list))
+            }
+        }
+        return changes
+    }
+
+    private static func change(_ subject: (need: String?, offer: String?), _ entries: [Shortlist.Entry])
+        -> ShortlistChanged
+    {
+        ShortlistChanged(need: subject.need, offer: subject.offer, entries: entries)
+    }
+
+    func fullList(need id: String, today: String, k: Int = shortlistLength) -> [Shortlist.Entry] {
+        guard let need = compiledNeeds[id] else { return [] }
+        let scorer = scorer(today: today)
+        let entries = compiledOffers.values.compactMap { offer in
+            scorer.score(need, offer).map { Shortlist.Entry(id: offer.id, score: $0) }
+        }
+        return Self.top(entries, k)
+    }
+
+    func fullList(offer id: String, today: String, k: Int = shortlistLength) -> [Shortlist.Entry] {
+        guard let offer = compiledOffers[id] else { return [] }
+        let scorer = scorer(today: today)
+        let entries = compiledNeeds.values.compactMap { need in
+            scorer.score(need, offer).map { Shortlist.Entry(id: need.id, score: $0) }
+        }
+        return Self.top(entries, k)
     }
 
     mutating func rebuildReporting(today: String) -> [ShortlistChanged] {
@@ -144,26 +206,79 @@ struct MatchingState: Sendable {
         return changes
     }
 
-    /// Every shortlist from scratch (at start-up), with the text statistics taken afresh unless told not to.
+    /// Every shortlist from scratch (at start-up), with the text statistics taken afresh unless told not to:
+    /// all pairs, the needs split across the cores.
     mutating func rebuild(today: String, refreshingStatistics: Bool = true) {
         if refreshingStatistics { text.freeze() }
-        let assessor = assessor(today: today)
-        var byNeed: [String: [Shortlist.Entry]] = [:]
-        var byOffer: [String: [Shortlist.Entry]] = [:]
-        for need in needs.values {
-            for offer in offers.values {
-                guard let score = assessor.assess(need, offer, explain: false).score else { continue }
-                byNeed[need.id, default: []].append(Shortlist.Entry(id: offer.id, score: score))
-                byOffer[offer.id, default: []].append(Shortlist.Entry(id: need.id, score: score))
+        recompile()
+        let needList = Array(compiledNeeds.values)
+        let offerList = Array(compiledOffers.values)
+        let scorer = scorer(today: today)
+        let k = Self.shortlistLength
+        let chunks = max(1, min(ProcessInfo.processInfo.activeProcessorCount, needList.count / 64 + 1))
+        let results = Mutex<[Int: (needs: [String: [Shortlist.Entry]], offers: [[Shortlist.Entry]])]>([:])
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            var byNeed: [String: [Shortlist.Entry]] = [:]
+            var byOffer = [TopK](repeating: TopK(k), count: offerList.count)
+            var start = needList.count * chunk / chunks
+            let end = needList.count * (chunk + 1) / chunks
+            while start < end {
+                let need = needList[start]
+                var mine = TopK(k)
+                for (index, offer) in offerList.enumerated() {
+                    guard let score = scorer.score(need, offer) else { continue }
+                    mine.insert(Shortlist.Entry(id: offer.id, score: score))
+                    byOffer[index].insert(Shortlist.Entry(id: need.id, score: score))
+                }
+                if !mine.entries.isEmpty { byNeed[need.id] = mine.sorted() }
+                start += 1
             }
+            let lists = byOffer.map { $0.sorted() }
+            results.withLock { $0[chunk] = (byNeed, lists) }
         }
-        needLists = byNeed.mapValues { Self.top($0, Self.shortlistLength) }
-        offerLists = byOffer.mapValues { Self.top($0, Self.shortlistLength) }
+        var needLists: [String: [Shortlist.Entry]] = [:]
+        var merged = [TopK](repeating: TopK(k), count: offerList.count)
+        for chunk in 0..<chunks {
+            let (byNeed, byOffer) = results.withLock { $0[chunk]! }
+            needLists.merge(byNeed) { first, _ in first }
+            for (index, entries) in byOffer.enumerated() { for entry in entries { merged[index].insert(entry) } }
+        }
+        var offerLists: [String: [Shortlist.Entry]] = [:]
+        for (index, offer) in offerList.enumerated() where !merged[index].entries.isEmpty {
+            offerLists[offer.id] = merged[index].sorted()
+        }
+        self.needLists = needLists
+        self.offerLists = offerLists
     }
+
+    /// The best `k` entries seen, by score then id (the order of ``top(_:_:)``).
+    struct TopK {
+        let k: Int
+        var entries: [Shortlist.Entry] = []
+        init(_ k: Int) { self.k = k }
+
+        static func better(_ a: Shortlist.Entry, _ b: Shortlist.Entry) -> Bool {
+            a.score > b.score || (a.score == b.score && a.id < b.id)
+        }
+
+        mutating func insert(_ entry: Shortlist.Entry) {
+            if entries.count == k {
+                guard Self.better(entry, entries[k - 1]) else { return }
+                entries.removeLast()
+            }
+            var index = entries.count
+            while index > 0, Self.better(entry, entries[index - 1]) { index -= 1 }
+            entries.insert(entry, at: index)
+        }
+
+        func sorted() -> [Shortlist.Entry] { entries }
+    }
+
+    // MARK: Allocation
 
     /// The exact allocation of open needs to open finance sources with project places left.
     func allocation(today: String) -> Allocation {
-        let assessor = assessor(today: today)
+        let scorer = scorer(today: today)
         let taken = Set(
             matches.values.filter { $0.state == .accepted && offers[$0.offer]?.fields.kind == .finance }.map(\.need))
         let needIDs = needs.keys.filter { !taken.contains($0) }.sorted()
@@ -173,28 +288,26 @@ struct MatchingState: Sendable {
             guard let projects = offer.fields.capacity?.projects else { return needIDs.count }
             return max(0, projects - (offer.allocated.projects ?? 0))
         }
+        let compiledSources = sources.map { compiledOffers[$0]! }
         var pairs: [(need: Int, source: Int, score: Int64)] = []
         for (needIndex, needID) in needIDs.enumerated() {
-            let need = needs[needID]!
-            for (sourceIndex, sourceID) in sources.enumerated() {
-                guard matches[PairKey(need: needID, offer: sourceID)]?.state != .declined,
-                    let score = assessor.assess(need, offers[sourceID]!, explain: false).score
-                else { continue }
+            let need = compiledNeeds[needID]!
+            for (sourceIndex, source) in compiledSources.enumerated() {
+                guard let score = scorer.score(need, source) else { continue }
                 let points = Int64((score * 1000).rounded())
                 if points > 0 { pairs.append((needIndex, sourceIndex, points)) }
             }
         }
         let result = CapacitatedAssignment.solve(
             .init(needCount: needIDs.count, capacities: capacities, pairs: pairs))
-        var assignments: [Allocation.Assignment] = []
-        var unassigned: [String] = []
         var scoreOf: [Int: Int64] = [:]
         for pair in pairs { scoreOf[pair.need * max(1, sources.count) + pair.source] = pair.score }
+        var assignments: [Allocation.Assignment] = []
+        var unassigned: [String] = []
         for (index, source) in result.sourceOfNeed.enumerated() {
             if source >= 0 {
                 let points = scoreOf[index * max(1, sources.count) + source] ?? 0
-                assignments.append(
-                    .init(need: needIDs[index], offer: sources[source], score: Double(points) / 1000))
+                assignments.append(.init(need: needIDs[index], offer: sources[source], score: Double(points) / 1000))
             } else {
                 unassigned.append(needIDs[index])
             }

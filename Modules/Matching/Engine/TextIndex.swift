@@ -7,74 +7,109 @@ import Foundation
 /// (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) are cut into overlapping character pairs, the usual
 /// approach for them without a dictionary. So Vietnamese, Russian, Kazakh, Japanese or Thai texts all match their
 /// own language.
+///
+/// The relevance of two texts is the mean of BM25 of each against the other: for every word they share, its
+/// weight in the one plus its weight in the other, summed in the order of the words' numbers (so a bulk pass over
+/// posting lists adds exactly the same numbers in the same order as a pair computed alone).
 struct TextIndex: Sendable {
     static let k1 = 1.2
     static let b = 0.75
 
-    /// A document's term frequencies and length.
+    /// A document: its words' numbers in ascending order, their frequencies and BM25 weights, and its length.
     struct Document: Sendable, Equatable {
-        var terms: [String: Int]
+        var terms: [Int32]
+        var frequencies: [Int32]
+        var weights: [Double]
         var length: Int
     }
 
-    private(set) var documents: [String: Document] = [:]
-    private(set) var frequency: [String: Int] = [:]
-    private var totalLength = 0
-
-    /// The corpus statistics scores use: document frequencies, the number of documents and their average
+    /// The corpus statistics weights use: document frequencies, the number of documents and their average
     /// length, as of the last `freeze`. Kept apart from the live counts so that adding a need or an offer
-    /// changes no other pair's score, and shortlists can be updated one need or offer at a time.
+    /// changes no other document's weights, and shortlists can be updated one need or offer at a time.
     struct Statistics: Sendable, Equatable {
-        var frequency: [String: Int] = [:]
+        var frequency: [Int32: Int] = [:]
         var count = 0
         var averageLength = 1.0
     }
+
+    private(set) var numbers: [String: Int32] = [:]
+    private(set) var documents: [String: Document] = [:]
+    private var frequency: [Int32: Int] = [:]
+    private var totalLength = 0
     private(set) var statistics = Statistics()
-
-    /// Whether the corpus has doubled (by 20 documents at least) since the statistics were taken: then they are
-    /// taken again and every score recomputed, which costs, amortised, a constant number of full passes.
-    var isStale: Bool { documents.count >= max(2 * statistics.count, statistics.count + 20) }
-
-    /// Takes the statistics from the documents as they are now.
-    mutating func freeze() {
-        statistics = Statistics(
-            frequency: frequency, count: documents.count,
-            averageLength: documents.isEmpty ? 1 : max(1, Double(totalLength) / Double(documents.count)))
-    }
 
     mutating func set(_ key: String, text: String) {
         remove(key)
+        var counts: [Int32: Int32] = [:]
         let tokens = Self.tokens(text)
-        var terms: [String: Int] = [:]
-        for token in tokens { terms[token, default: 0] += 1 }
-        for term in terms.keys { frequency[term, default: 0] += 1 }
+        for token in tokens { counts[number(token), default: 0] += 1 }
+        let terms = counts.keys.sorted()
+        for term in terms { frequency[term, default: 0] += 1 }
         totalLength += tokens.count
-        documents[key] = Document(terms: terms, length: tokens.count)
+        var document = Document(
+            terms: terms, frequencies: terms.map { counts[$0]! }, weights: [], length: tokens.count)
+        document.weights = weights(of: document)
+        documents[key] = document
     }
 
     mutating func remove(_ key: String) {
         guard let old = documents.removeValue(forKey: key) else { return }
-        for term in old.terms.keys {
+        for term in old.terms {
             frequency[term]! -= 1
             if frequency[term] == 0 { frequency[term] = nil }
         }
         totalLength -= old.length
     }
 
-    /// BM25 of `query`'s terms in the document `key`, with the frozen statistics (a term they have not seen
-    /// counts as in one document).
-    func score(query: Document, document key: String) -> Double {
-        guard let document = documents[key] else { return 0 }
+    /// Whether the corpus has doubled (by 20 documents at least) since the statistics were taken: then they are
+    /// taken again and every score recomputed, which costs, amortised, a constant number of full passes.
+    var isStale: Bool { documents.count >= max(2 * statistics.count, statistics.count + 20) }
+
+    /// Takes the statistics from the documents as they are now, and weighs every document again.
+    mutating func freeze() {
+        statistics = Statistics(
+            frequency: frequency, count: documents.count,
+            averageLength: documents.isEmpty ? 1 : max(1, Double(totalLength) / Double(documents.count)))
+        for key in Array(documents.keys) { documents[key]!.weights = weights(of: documents[key]!) }
+    }
+
+    /// BM25 weights with the frozen statistics (a word they have not seen counts as in one document).
+    private func weights(of document: Document) -> [Double] {
         let count = Double(max(1, statistics.count))
-        var score = 0.0
-        for term in query.terms.keys {
-            guard let tf = document.terms[term].map(Double.init) else { continue }
-            let df = Double(min(statistics.count, max(1, statistics.frequency[term] ?? 1)))
+        let norm = 1 - Self.b + Self.b * Double(document.length) / statistics.averageLength
+        return zip(document.terms, document.frequencies).map { term, frequency in
+            let df = Double(min(max(1, statistics.count), max(1, statistics.frequency[term] ?? 1)))
             let idf = log(1 + (count - df + 0.5) / (df + 0.5))
-            let norm = 1 - Self.b + Self.b * Double(document.length) / statistics.averageLength
-            score += idf * tf * (Self.k1 + 1) / (tf + Self.k1 * norm)
+            let tf = Double(frequency)
+            return idf * tf * (Self.k1 + 1) / (tf + Self.k1 * norm)
         }
-        return score
+    }
+
+    private mutating func number(_ term: String) -> Int32 {
+        if let known = numbers[term] { return known }
+        let next = Int32(numbers.count)
+        numbers[term] = next
+        return next
+    }
+
+    /// The relevance of two documents: the sum, over the words they share, of both weights, halved.
+    static func relevance(_ a: Document?, _ b: Document?) -> Double {
+        guard let a, let b else { return 0 }
+        var i = 0
+        var j = 0
+        var sum = 0.0
+        while i < a.terms.count, j < b.terms.count {
+            if a.terms[i] == b.terms[j] {
+                sum += a.weights[i] + b.weights[j]
+                i += 1
+                j += 1
+            } else if a.terms[i] < b.terms[j] {
+                i += 1
+            } else {
+                j += 1
+            }
+        }
+        return sum / 2
     }
 
     static func tokens(_ text: String) -> [String] {

@@ -42,30 +42,26 @@ struct MatchingStore {
             sql: "INSERT OR REPLACE INTO matching_rates(key, doc) VALUES (1, ?)", arguments: [Self.encode(rates)])
     }
 
-    /// Everything, with the text index built; the shortlists are left to `rebuild`.
+    /// Everything, with the text index built; the shortlists are left to `rebuild`. Facts and rates first, so
+    /// that the needs and offers compile against them.
     func load() throws -> MatchingState {
         var state = MatchingState()
-        for doc in try String.fetchAll(db, sql: "SELECT doc FROM matching_needs") {
-            let need = try Self.decoder.decode(Need.self, from: Data(doc.utf8))
-            state.needs[need.id] = need
-            state.index(need)
-        }
-        for doc in try String.fetchAll(db, sql: "SELECT doc FROM matching_offers") {
-            let offer = try Self.decoder.decode(Offer.self, from: Data(doc.utf8))
-            state.offers[offer.id] = offer
-            state.index(offer)
-        }
-        for doc in try String.fetchAll(db, sql: "SELECT doc FROM matching_matches") {
-            let match = try Self.decoder.decode(Match.self, from: Data(doc.utf8))
-            state.matches[PairKey(need: match.need, offer: match.offer)] = match
-        }
         for doc in try String.fetchAll(db, sql: "SELECT doc FROM matching_actors") {
-            let facts = try Self.decoder.decode(ActorFacts.self, from: Data(doc.utf8))
-            state.facts[facts.id] = facts
+            state.set(try Self.decoder.decode(ActorFacts.self, from: Data(doc.utf8)))
         }
         if let doc = try String.fetchOne(db, sql: "SELECT doc FROM matching_rates WHERE key = 1") {
-            state.rates = try Self.decoder.decode(ExchangeRates.self, from: Data(doc.utf8))
+            state.set(try Self.decoder.decode(ExchangeRates.self, from: Data(doc.utf8)))
         }
+        for doc in try String.fetchAll(db, sql: "SELECT doc FROM matching_needs ORDER BY id") {
+            state.set(try Self.decoder.decode(Need.self, from: Data(doc.utf8)))
+        }
+        for doc in try String.fetchAll(db, sql: "SELECT doc FROM matching_offers ORDER BY id") {
+            state.set(try Self.decoder.decode(Offer.self, from: Data(doc.utf8)))
+        }
+        state.set(
+            try String.fetchAll(db, sql: "SELECT doc FROM matching_matches").map { doc in
+                try Self.decoder.decode(Match.self, from: Data(doc.utf8))
+            })
         return state
     }
 }

@@ -22,6 +22,8 @@ let benchmarks: [(name: String, run: () async throws -> Report)] = [
     ("scheduling.slots_50x90", { try await SchedulingWorkloads.slots50x90() }),
     ("matching.assignment_2000", { try MatchingBenchmarks.assignment2000() }),
     ("matching.allocation_10k_2k", { try MatchingBenchmarks.allocation10k2k() }),
+    ("matching.shortlists_10k_2k", { try await MatchingWorkloads.shortlists10k2k() }),
+    ("matching.incremental", { try await MatchingWorkloads.incremental() }),
 ]
 
 let requested = Array(CommandLine.arguments.dropFirst())

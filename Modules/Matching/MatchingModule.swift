@@ -54,20 +54,21 @@ public struct MatchingModule: Module {
             return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
         }
 
-        /// Runs `change` on the state inside a write, so its rows and events commit together. Writes run one
-        /// at a time, each on the state the last one left; a change that throws leaves the state as it was, and
-        /// a commit that fails has the state read again from the tables.
+        /// Runs `change` on the state inside a write, so its rows and events commit together; writes run one
+        /// at a time. The state is changed in place (a copy of 10 000 needs would cost more than the change), so
+        /// a change must throw its `ConcordError`s before it changes anything; any other failure (of the
+        /// database, of the commit) has the state read again from the tables.
         func write<T: Sendable>(
             _ change: @escaping @Sendable (inout MatchingState, MatchingStore, String) throws -> ([any Event], T)
         ) async throws -> T {
             let today = self.today
             do {
                 return try await store.write { transaction in
-                    var copy = self.state.withLock { $0 }
-                    let (events, reply) = try change(&copy, MatchingStore(db: transaction.db), today)
-                    for event in events { transaction.emit(event) }
-                    self.state.withLock { $0 = copy }
-                    return reply
+                    try self.state.withLock { state in
+                        let (events, reply) = try change(&state, MatchingStore(db: transaction.db), today)
+                        for event in events { transaction.emit(event) }
+                        return reply
+                    }
                 }
             } catch let error as ConcordError {
                 throw error
@@ -290,6 +291,12 @@ public struct MatchingModule: Module {
                 default:
                     throw ConcordError.badRequest("need: expected a need or an offer, not both")
                 }
+            }
+        }
+        try context.handle(Rescore.self, runsOn: .inline) { _, _ in
+            try await engine.write { state, _, today in
+                let changes = state.rebuildReporting(today: today)
+                return (changes, Rescored(needs: state.needs.count, offers: state.offers.count, changed: changes.count))
             }
         }
         try context.handle(ProposeAllocation.self, runsOn: .pool) { _, _ in

@@ -713,3 +713,23 @@ public struct SessionPlan: Codable, Sendable, Equatable {
         case guarantee
     }
 }
+
+/// Takes the text statistics afresh and recomputes every shortlist (after a bulk import, say); each shortlist
+/// that changed is sent as `matching.shortlist.changed`.
+public struct Rescore: Command {
+    public static let topic: Topic = "matching.rescore"
+    public typealias Reply = Rescored
+    public init() {}
+}
+
+public struct Rescored: Codable, Sendable, Equatable {
+    public var needs: Int
+    public var offers: Int
+    /// How many shortlists changed.
+    public var changed: Int
+    public init(needs: Int, offers: Int, changed: Int) {
+        self.needs = needs
+        self.offers = offers
+        self.changed = changed
+    }
+}

@@ -2,31 +2,35 @@ import Contracts
 
 /// A need as the bulk scorer reads it: numbers and bit masks instead of strings, so that screening a pair is a
 /// few comparisons. Made from the need, its members' facts and the rates; the day enters only when scoring.
-struct CompiledNeed: Sendable {
+/// A class, so a pass over thousands of them moves one reference each, not a dozen.
+final class CompiledNeed: Sendable {
     struct Member: Sendable {
         var known: Bool
-        var country: String
-        var region: String
-        var size: SizeClass?
+        /// The country and region as bit numbers (see ``Bits``), and the size class as a bit.
+        var country: Int
+        var region: Int
+        var size: UInt8
     }
 
-    var id: String
-    var closed: Bool
-    var members: [Member]
-    var sectors: UInt64
-    var stage: Int
-    var budget: AmountRange
-    var deadline: Int?
-    var small: Bool
-    var leadRegion: String?
-    var document: TextIndex.Document?
+    let id: String
+    let closed: Bool
+    let members: [Member]
+    let sectors: UInt64
+    let stage: Int
+    let budget: AmountRange
+    let deadline: Int?
+    let small: Bool
+    let leadRegion: String?
+    let document: TextIndex.Document?
 
     init(_ need: Need, state: MatchingState) {
         id = need.id
         closed = need.fields.status == .closed
         members = need.fields.actors.map { actor in
-            guard let facts = state.facts[actor] else { return Member(known: false, country: "", region: "") }
-            return Member(known: true, country: facts.country, region: facts.region, size: facts.sizeClass)
+            guard let facts = state.facts[actor] else { return Member(known: false, country: 0, region: 0, size: 0) }
+            return Member(
+                known: true, country: Bits.country(facts.country), region: Bits.region(facts.region),
+                size: facts.sizeClass.map(Bits.size) ?? 0)
         }
         sectors = Assessor.sectorMask(need.fields.sectors)
         stage = need.fields.stage.rank
@@ -42,26 +46,28 @@ struct CompiledNeed: Sendable {
 }
 
 /// An offer as the bulk scorer reads it.
-struct CompiledOffer: Sendable {
-    var id: String
-    var closed: Bool
-    var opens: Int?
-    var closes: Int?
+final class CompiledOffer: Sendable {
+    let id: String
+    let closed: Bool
+    let opens: Int?
+    let closes: Int?
     /// No project places or no amount left.
-    var full: Bool
-    var finance: Bool
-    var countries: Set<String>
-    var regions: Set<String>
-    var sizes: Set<SizeClass>
-    var sectors: UInt64
-    var stages: Set<Int>
-    var latest: Int
-    var ticket: AmountRange?
-    var amountLeft: Double?
-    var declined: Set<String>
-    var acceptedCount: Int
-    var acceptedByRegion: [String: Int]
-    var document: TextIndex.Document?
+    let full: Bool
+    let finance: Bool
+    /// Empty when every country (region) is admitted.
+    let countries: [UInt64]
+    let regions: [UInt64]
+    /// Zero when every size class (stage) is admitted.
+    let sizes: UInt8
+    let sectors: UInt64
+    let stages: UInt8
+    let latest: Int
+    let ticket: AmountRange?
+    let amountLeft: Double?
+    let declined: Set<String>
+    let acceptedCount: Int
+    let acceptedByRegion: [String: Int]
+    let document: TextIndex.Document?
 
     init(_ offer: Offer, state: MatchingState) {
         let fields = offer.fields
@@ -76,11 +82,11 @@ struct CompiledOffer: Sendable {
             if let amount = capacity.amount, amount - (offer.allocated.amount ?? 0) <= 0 { full = true }
         }
         self.full = full
-        countries = Set(fields.countries)
-        regions = Set(fields.regions)
-        sizes = Set(fields.sizeClasses)
+        countries = Bits.set(fields.countries.map(Bits.country), words: 11)
+        regions = Bits.set(fields.regions.map(Bits.region), words: 16)
+        sizes = fields.sizeClasses.reduce(0) { $0 | Bits.size($1) }
         sectors = Assessor.sectorMask(fields.sectors)
-        stages = Set(fields.stages.map(\.rank))
+        stages = fields.stages.reduce(0) { $0 | (1 << UInt8($1.rank)) }
         latest = (fields.stages.max() ?? .readyToFinance).rank
         ticket = fields.ticket
         amountLeft = fields.capacity?.amount.map { Double($0 - (offer.allocated.amount ?? 0)) }
@@ -112,13 +118,11 @@ struct PairScorer {
         if let closes = offer.closes, today > closes { return nil }
         for member in need.members {
             guard member.known else { return nil }
-            if !offer.countries.isEmpty, !offer.countries.contains(member.country) { return nil }
-            if !offer.regions.isEmpty, !offer.regions.contains(member.region) { return nil }
-            if !offer.sizes.isEmpty {
-                guard let size = member.size, offer.sizes.contains(size) else { return nil }
-            }
+            if !offer.countries.isEmpty, !Bits.contains(offer.countries, member.country) { return nil }
+            if !offer.regions.isEmpty, !Bits.contains(offer.regions, member.region) { return nil }
+            if offer.sizes != 0, offer.sizes & member.size == 0 { return nil }
         }
-        if !offer.stages.isEmpty, !offer.stages.contains(need.stage) { return nil }
+        if offer.stages != 0, offer.stages & (1 << UInt8(need.stage)) == 0 { return nil }
         var budgetValue = 1.0
         if let ticket = offer.ticket {
             let budget = convert(need.budget, to: ticket.currency)
@@ -151,5 +155,34 @@ struct PairScorer {
             return nil
         }
         return (Double(range.min) * factor, Double(range.max) * factor)
+    }
+}
+
+/// Countries, regions and size classes as bit numbers, so that eligibility is a bit test. An ISO 3166-1 alpha-2
+/// code is `26 * first + second` (0..675); a UN M49 code is its number (0..999); anything else is bit 0, which
+/// no valid code uses (AA and 000 are not assigned).
+enum Bits {
+    static func country(_ code: String) -> Int {
+        let letters = Array(code.utf8)
+        guard letters.count == 2, letters.allSatisfy({ (65...90).contains($0) }) else { return 0 }
+        return Int(letters[0] - 65) * 26 + Int(letters[1] - 65)
+    }
+
+    static func region(_ code: String) -> Int {
+        guard code.utf8.count == 3, let number = Int(code), (0...999).contains(number) else { return 0 }
+        return number
+    }
+
+    static func size(_ size: SizeClass) -> UInt8 { 1 << UInt8(SizeClass.allCases.firstIndex(of: size)!) }
+
+    static func set(_ bits: [Int], words: Int) -> [UInt64] {
+        guard !bits.isEmpty else { return [] }
+        var set = [UInt64](repeating: 0, count: words)
+        for bit in bits { set[bit >> 6] |= 1 << UInt64(bit & 63) }
+        return set
+    }
+
+    static func contains(_ set: [UInt64], _ bit: Int) -> Bool {
+        bit != 0 && set[bit >> 6] & (1 << UInt64(bit & 63)) != 0
     }
 }

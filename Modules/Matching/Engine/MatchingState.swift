@@ -151,22 +151,33 @@ struct MatchingState: Sendable {
             self[keyPath: own][id] = list
             changes.append(Self.change(isNeed ? (id, nil) : (nil, id), list))
         }
-        let otherIDs = (isNeed ? Array(offers.keys) : Array(needs.keys)).sorted()
-        for other in otherIDs {
+        var changedOthers: [ShortlistChanged] = []
+        for other in isNeed ? Array(offers.keys) : Array(needs.keys) {
             let old = self[keyPath: others][other] ?? []
+            let score = scores[other]
+            let wasIn = old.contains { $0.id == id }
+            if !wasIn {
+                // Most lists neither hold `id` nor take it: settle those without building anything.
+                guard let score else { continue }
+                if old.count == Self.shortlistLength,
+                    !TopK.better(Shortlist.Entry(id: id, score: score), old[old.count - 1])
+                {
+                    continue
+                }
+            }
             var list = old.filter { $0.id != id }
-            let wasIn = list.count != old.count
-            if let score = scores[other] { list.append(Shortlist.Entry(id: id, score: score)) }
+            if let score { list.append(Shortlist.Entry(id: id, score: score)) }
             list = Self.top(list, Self.shortlistLength)
             if wasIn, !list.contains(where: { $0.id == id }) || list.count < old.count {
                 list = full(self, other)
             }
             if list != old {
                 self[keyPath: others][other] = list
-                changes.append(Self.change(isNeed ? (nil, other) : (other, nil), list))
+                changedOthers.append(Self.change(isNeed ? (nil, other) : (other, nil), list))
             }
         }
-        return changes
+        // Events in the order of the ids, whatever the order of the dictionaries.
+        return changes + changedOthers.sorted { ($0.need ?? $0.offer ?? "") < ($1.need ?? $1.offer ?? "") }
     }
 
     private static func change(_ subject: (need: String?, offer: String?), _ entries: [Shortlist.Entry])

@@ -61,3 +61,12 @@ import Testing
         }
     }
 }
+
+@Suite struct CalendarDayNumberTests {
+    @Test(arguments: [
+        ("1970-01-01", 0), ("1969-12-31", -1), ("2000-03-01", 11_017), ("2026-12-03", 20_790), ("0001-01-01", -719_162),
+    ])
+    func countsDaysFromTheEpoch(text: String, days: Int) throws {
+        #expect(try #require(CalendarTime(text)).daysSinceEpoch == days)
+    }
+}

@@ -178,6 +178,20 @@ public struct CalendarTime: Sendable, Hashable, Comparable, Codable, LosslessStr
         return day <= daysInMonth(year: year, month: month)
     }
 
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil); negative before.
+    @inlinable
+    public static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// The date's day number, ``daysSinceEpoch(year:month:day:)``.
+    public var daysSinceEpoch: Int { Self.daysSinceEpoch(year: year, month: month, day: day) }
+
     /// 28 to 31.
     public static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {

@@ -273,17 +273,7 @@ struct Assessor {
         guard let a = CalendarTime(start), let b = CalendarTime(end), a.form == .date, b.form == .date else {
             return nil
         }
-        return dayNumber(b) - dayNumber(a)
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil).
-    static func dayNumber(_ time: CalendarTime) -> Int {
-        let year = time.month <= 2 ? time.year - 1 : time.year
-        let era = (year >= 0 ? year : year - 399) / 400
-        let yearOfEra = year - era * 400
-        let dayOfYear = (153 * (time.month + (time.month > 2 ? -3 : 9)) + 2) / 5 + time.day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
+        return b.daysSinceEpoch - a.daysSinceEpoch
     }
 }
 

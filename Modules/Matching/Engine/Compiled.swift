@@ -35,7 +35,7 @@ final class CompiledNeed: Sendable {
         sectors = Assessor.sectorMask(need.fields.sectors)
         stage = need.fields.stage.rank
         budget = need.fields.budget
-        deadline = need.fields.deadline.flatMap(CalendarTime.init).map(Assessor.dayNumber)
+        deadline = need.fields.deadline.flatMap(CalendarTime.init).map(\.daysSinceEpoch)
         small = need.fields.actors.contains { actor in
             let size = state.facts[actor]?.sizeClass
             return size == .small || size == .intermediary
@@ -73,8 +73,8 @@ final class CompiledOffer: Sendable {
         let fields = offer.fields
         id = offer.id
         closed = fields.status == .closed
-        opens = fields.window.flatMap { CalendarTime($0.opens) }.map(Assessor.dayNumber)
-        closes = fields.window?.closes.flatMap(CalendarTime.init).map(Assessor.dayNumber)
+        opens = fields.window.flatMap { CalendarTime($0.opens) }.map(\.daysSinceEpoch)
+        closes = fields.window?.closes.flatMap(CalendarTime.init).map(\.daysSinceEpoch)
         finance = fields.kind == .finance
         var full = false
         if finance, let capacity = fields.capacity {
@@ -105,7 +105,7 @@ struct PairScorer {
     var rates: ExchangeRates?
 
     init(today: String, rates: ExchangeRates?) {
-        self.today = CalendarTime(today).map(Assessor.dayNumber) ?? 0
+        self.today = CalendarTime(today).map(\.daysSinceEpoch) ?? 0
         self.rates = rates
     }
 

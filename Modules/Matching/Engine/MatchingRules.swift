@@ -9,7 +9,7 @@ enum MatchingRules {
     static let currencies = Set(Locale.Currency.isoCurrencies.map(\.identifier))
 
     static func bad(_ field: String, _ message: String) -> ConcordError {
-        ConcordError(.badRequest, "\(field): \(message)", details: ["field": .string(field)])
+        .badRequest("\(field): \(message)", details: ["field": .string(field)])
     }
 
     /// The id given, or a new one; an id is 1 to 64 letters, digits, `-`, `_` or `.`.

@@ -241,10 +241,10 @@ struct MatchingState: Sendable {
                     mine.insert(Shortlist.Entry(id: offer.id, score: score))
                     byOffer[index].insert(Shortlist.Entry(id: need.id, score: score))
                 }
-                if !mine.entries.isEmpty { byNeed[need.id] = mine.sorted() }
+                if !mine.entries.isEmpty { byNeed[need.id] = mine.entries }
                 start += 1
             }
-            let lists = byOffer.map { $0.sorted() }
+            let lists = byOffer.map(\.entries)
             results.withLock { $0[chunk] = (byNeed, lists) }
         }
         var needLists: [String: [Shortlist.Entry]] = [:]
@@ -256,7 +256,7 @@ struct MatchingState: Sendable {
         }
         var offerLists: [String: [Shortlist.Entry]] = [:]
         for (index, offer) in offerList.enumerated() where !merged[index].entries.isEmpty {
-            offerLists[offer.id] = merged[index].sorted()
+            offerLists[offer.id] = merged[index].entries
         }
         self.needLists = needLists
         self.offerLists = offerLists
@@ -281,8 +281,6 @@ struct MatchingState: Sendable {
             while index > 0, Self.better(entry, entries[index - 1]) { index -= 1 }
             entries.insert(entry, at: index)
         }
-
-        func sorted() -> [Shortlist.Entry] { entries }
     }
 
     // MARK: Allocation

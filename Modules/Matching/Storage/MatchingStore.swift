@@ -13,33 +13,20 @@ struct MatchingStore {
         String(decoding: try JSONStreamEncoder.encode(value), as: UTF8.self)
     }
 
-    func save(_ need: Need) throws {
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO matching_needs(id, doc) VALUES (?, ?)",
-            arguments: [need.id, Self.encode(need)])
-    }
-
-    func save(_ offer: Offer) throws {
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO matching_offers(id, doc) VALUES (?, ?)",
-            arguments: [offer.id, Self.encode(offer)])
-    }
-
+    func save(_ need: Need) throws { try put("matching_needs(id, doc)", [need.id], need) }
+    func save(_ offer: Offer) throws { try put("matching_offers(id, doc)", [offer.id], offer) }
     func save(_ match: Match) throws {
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO matching_matches(need, offer, doc) VALUES (?, ?, ?)",
-            arguments: [match.need, match.offer, Self.encode(match)])
+        try put("matching_matches(need, offer, doc)", [match.need, match.offer], match)
     }
+    func save(_ facts: ActorFacts) throws { try put("matching_actors(id, doc)", [facts.id], facts) }
+    func save(_ rates: ExchangeRates) throws { try put("matching_rates(key, doc)", [1], rates) }
 
-    func save(_ facts: ActorFacts) throws {
+    /// Writes `value` whole as JSON under its key columns, replacing what was there.
+    private func put(_ table: String, _ keys: [any DatabaseValueConvertible], _ value: some Encodable) throws {
+        let places = Array(repeating: "?", count: keys.count + 1).joined(separator: ", ")
         try db.execute(
-            sql: "INSERT OR REPLACE INTO matching_actors(id, doc) VALUES (?, ?)",
-            arguments: [facts.id, Self.encode(facts)])
-    }
-
-    func save(_ rates: ExchangeRates) throws {
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO matching_rates(key, doc) VALUES (1, ?)", arguments: [Self.encode(rates)])
+            sql: "INSERT OR REPLACE INTO \(table) VALUES (\(places))",
+            arguments: StatementArguments(keys + [try Self.encode(value)]))
     }
 
     /// Everything, with the text index built; the shortlists are left to `rebuild`. Facts and rates first, so

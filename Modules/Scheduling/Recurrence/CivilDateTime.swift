@@ -81,13 +81,7 @@ enum GregorianCalendar {
 
     /// Days since 0000-12-31 (Python's `date.toordinal`).
     static func ordinal(year: Int, month: Int, day: Int) -> Int {
-        // Howard Hinnant's days_from_civil, shifted to Python's epoch.
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468 + unixEpochOrdinal
+        CalendarTime.daysSinceEpoch(year: year, month: month, day: day) + unixEpochOrdinal
     }
 
     static func date(ordinal: Int) -> (year: Int, month: Int, day: Int) {

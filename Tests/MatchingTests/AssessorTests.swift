@@ -219,6 +219,35 @@ enum Fixture {
         index.remove("a")
         #expect(TextIndex.relevance(index.documents["q1"], index.documents["a"]) == 0)
     }
+
+    /// The bulk pass's laid-out document gives the merge's relevance to the last bit, one document after another
+    /// (each load clears the last), with words numbered after it was sized.
+    @Test func aScatteredDocumentGivesTheSameRelevanceAsTheMerge() {
+        var random = SplitMix(state: 8)
+        var index = TextIndex()
+        let words = (0..<60).map { "w\($0)" } + ["flood", "ນ້ຳຖ້ວມ", "防災計画", "Душанбе"]
+        func text() -> String {
+            (0..<(1 + random.below(12))).map { _ in words[random.below(words.count)] }.joined(separator: " ")
+        }
+        for key in 0..<40 { index.set("d\(key)", text: text()) }
+        index.freeze()
+        var scattered = TextIndex.Scattered(words: 10)
+        for key in 0..<40 {
+            index.set("late\(key)", text: text() + " new\(key)")
+        }
+        var shared = 0
+        for a in index.documents.keys.sorted() {
+            scattered.load(index.documents[a])
+            for b in index.documents.keys.sorted() {
+                let merged = TextIndex.relevance(index.documents[a], index.documents[b])
+                #expect(scattered.relevance(index.documents[b]).bitPattern == merged.bitPattern, "\(a) x \(b)")
+                if merged > 0 { shared += 1 }
+            }
+        }
+        #expect(shared > 1000)
+        scattered.load(nil)
+        #expect(scattered.relevance(index.documents["d0"]) == 0)
+    }
 }
 
 @Suite struct ShortlistTests {

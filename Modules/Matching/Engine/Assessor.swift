@@ -181,8 +181,22 @@ struct Assessor {
 
     /// The total of the components' values, weighted, to a thousandth of a point.
     static func score(_ values: [Double]) -> Double {
-        var total = 0.0
-        for (weight, value) in zip(weights, values) { total += weight.points * value }
+        score(values[0], values[1], values[2], values[3], values[4], values[5], values[6])
+    }
+
+    /// The same total from the seven values in the order of ``weights``, without an array: the bulk scorer's.
+    @inline(__always)
+    static func score(
+        _ sector: Double, _ text: Double, _ budget: Double, _ stage: Double, _ urgency: Double, _ small: Double,
+        _ balance: Double
+    ) -> Double {
+        var total = 25 * sector
+        total += 25 * text
+        total += 15 * budget
+        total += 10 * stage
+        total += 10 * urgency
+        total += 10 * small
+        total += 5 * balance
         return (total * 1000).rounded() / 1000
     }
 

@@ -111,6 +111,13 @@ struct PairScorer {
 
     /// The pair's score, or nil when a rule excludes it.
     func score(_ need: CompiledNeed, _ offer: CompiledOffer) -> Double? {
+        score(need, offer) { TextIndex.relevance(need.document, offer.document) }
+    }
+
+    /// The same, with the texts' relevance from `relevance`, asked only of eligible pairs (a bulk pass answers
+    /// it from the need's words laid out once, ``TextIndex/Scattered``).
+    @inline(__always)
+    func score(_ need: CompiledNeed, _ offer: CompiledOffer, relevance: () -> Double) -> Double? {
         // The cheapest and most selective rules first: the order matters only for reporting, which the
         // assessor does.
         guard need.sectors & offer.sectors != 0, !need.closed, !offer.closed, !offer.full else { return nil }
@@ -138,7 +145,7 @@ struct PairScorer {
 
         let shared = need.sectors & offer.sectors
         let sector = Double(shared.nonzeroBitCount) / Double(max(1, need.sectors.nonzeroBitCount))
-        let text = Assessor.textValue(TextIndex.relevance(need.document, offer.document))
+        let text = Assessor.textValue(relevance())
         let stage = Assessor.stageValue(latest: offer.latest, stage: need.stage)
         let urgency = need.deadline.map { Assessor.urgencyValue(days: $0 - today) } ?? 0
         var balance = 1.0
@@ -146,7 +153,7 @@ struct PairScorer {
             let same = need.leadRegion.map { offer.acceptedByRegion[$0] ?? 0 } ?? 0
             balance = 1 - Double(same) / Double(offer.acceptedCount)
         }
-        return Assessor.score([sector, text, budgetValue, stage, urgency, need.small ? 1 : 0, balance])
+        return Assessor.score(sector, text, budgetValue, stage, urgency, need.small ? 1 : 0, balance)
     }
 
     func convert(_ range: AmountRange, to currency: String) -> (min: Double, max: Double)? {

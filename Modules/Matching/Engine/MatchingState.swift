@@ -226,18 +226,22 @@ struct MatchingState: Sendable {
         let offerList = Array(compiledOffers.values)
         let scorer = scorer(today: today)
         let k = Self.shortlistLength
+        let words = text.numbers.count
         let chunks = max(1, min(ProcessInfo.processInfo.activeProcessorCount, needList.count / 64 + 1))
         let results = Mutex<[Int: (needs: [String: [Shortlist.Entry]], offers: [[Shortlist.Entry]])]>([:])
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             var byNeed: [String: [Shortlist.Entry]] = [:]
             var byOffer = [TopK](repeating: TopK(k), count: offerList.count)
+            var scattered = TextIndex.Scattered(words: words)
             var start = needList.count * chunk / chunks
             let end = needList.count * (chunk + 1) / chunks
             while start < end {
                 let need = needList[start]
+                scattered.load(need.document)
                 var mine = TopK(k)
                 for (index, offer) in offerList.enumerated() {
-                    guard let score = scorer.score(need, offer) else { continue }
+                    guard let score = scorer.score(need, offer, relevance: { scattered.relevance(offer.document) })
+                    else { continue }
                     mine.insert(Shortlist.Entry(id: offer.id, score: score))
                     byOffer[index].insert(Shortlist.Entry(id: need.id, score: score))
                 }

@@ -112,6 +112,48 @@ struct TextIndex: Sendable {
         return sum / 2
     }
 
+    /// One document's weights laid out by word number, so that its relevance with many others costs a look-up
+    /// per word of theirs instead of a merge. It adds the same numbers in the same order as
+    /// ``relevance(_:_:)`` (the shared words, ascending), so the sums are equal to the last bit.
+    struct Scattered {
+        private var weights: [Double]
+        private var loaded: Document?
+
+        init(words: Int) { weights = [Double](repeating: 0, count: words) }
+
+        /// Lays out `document`, clearing the one before. Weights are positive, so 0 means "not in it".
+        mutating func load(_ document: Document?) {
+            if let loaded { for term in loaded.terms { weights[Int(term)] = 0 } }
+            loaded = document
+            guard let document else { return }
+            for (term, weight) in zip(document.terms, document.weights) {
+                if Int(term) >= weights.count {
+                    weights.append(contentsOf: repeatElement(0, count: Int(term) + 1 - weights.count))
+                }
+                weights[Int(term)] = weight
+            }
+        }
+
+        /// ``TextIndex/relevance(_:_:)`` of the loaded document and `other`.
+        func relevance(_ other: Document?) -> Double {
+            guard loaded != nil, let other else { return 0 }
+            var sum = 0.0
+            weights.withUnsafeBufferPointer { mine in
+                other.terms.withUnsafeBufferPointer { terms in
+                    other.weights.withUnsafeBufferPointer { theirs in
+                        for index in terms.indices {
+                            let term = Int(terms[index])
+                            guard term < mine.count else { continue }
+                            let weight = mine[term]
+                            if weight != 0 { sum += weight + theirs[index] }
+                        }
+                    }
+                }
+            }
+            return sum / 2
+        }
+    }
+
     static func tokens(_ text: String) -> [String] {
         var tokens: [String] = []
         var word = ""

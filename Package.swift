@@ -25,6 +25,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Notifications: SMTP on swift-nio and swift-nio-ssl, webhooks with async-http-client, signed with swift-crypto's
+        // HMAC, messages rendered with swift-mustache (which escapes HTML).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(
             url: "https://github.com/apple/swift-configuration",
             from: "1.4.0",
@@ -81,6 +88,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Notifications",
+            dependencies: [
+                "ConcordKit", "Contracts", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Modules/Notifications",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Ledger",
             dependencies: ["ConcordKit", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Modules/Examples/Ledger",
@@ -128,6 +151,7 @@ let package = Package(
                 "Contracts",
                 "Gateway",
                 "Matching",
+                "Notifications",
                 "Registry",
                 "Scheduling",
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -209,6 +233,11 @@ let package = Package(
         .testTarget(
             name: "MatchingTests",
             dependencies: ["Matching", "Registry", "ConcordKit", "ConcordTesting", "Contracts"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NotificationsTests",
+            dependencies: ["Notifications", "Registry", "ConcordKit", "ConcordTesting", "Contracts"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -4,6 +4,7 @@ import Foundation
 import Gateway
 public import Logging
 import Matching
+import Notifications
 import Registry
 import Scheduling
 import ServiceLifecycle
@@ -13,7 +14,9 @@ import Synchronization
 /// SIGTERM or SIGINT (stop taking commands, finish those in flight, flush, close the database, exit 0).
 public enum Daemon {
     /// The modules `concordd` loads besides the built-in `system` module.
-    public static let modules: [any Module] = [RegistryModule(), SchedulingModule(), MatchingModule()]
+    public static let modules: [any Module] = [
+        RegistryModule(), SchedulingModule(), MatchingModule(), NotificationsModule(),
+    ]
 
     /// Installs the journald-friendly stderr handler for the whole process.
     public static func bootstrapLogging(level: Logger.Level) {

@@ -1,0 +1,68 @@
+public import ConcordKit
+import Contracts
+import Foundation
+
+/// Tells focal points and tools what happened, in their language and at a decent hour: subscriptions by
+/// recipient, topic prefix and filter; email over SMTP, signed webhooks, and the event stream (every delivery's
+/// state change is an event); templates; digests and quiet hours in the recipient's zone; a durable queue with
+/// backoff, dead letters and a delivery log.
+///
+/// It learns recipients' addresses, languages and zones from the registry with queries, reads every other module
+/// only through the journal (`events.replay` and a subscription), and imports no other module.
+public struct NotificationsModule: Module {
+    /// Couriers by channel that replace the real ones: for tests of the pipeline.
+    let couriers: [NotificationChannel: any Courier]?
+
+    public init() { couriers = nil }
+
+    init(couriers: [NotificationChannel: any Courier]) { self.couriers = couriers }
+
+    public var descriptor: ModuleDescriptor {
+        ModuleDescriptor(
+            name: "notifications", version: "0.1.0",
+            publishes: [
+                RecipientChanged.self, SubscriptionCreated.self, SubscriptionRemoved.self, DeliverySent.self,
+                DeliveryFailed.self, DeliveryDeadLettered.self,
+            ])
+    }
+
+    public var migrations: [Migration] { NotificationsStore.migrations }
+
+    public func start(context: ModuleContext) async throws {
+        let settings = try Settings(context.configuration)
+        let templates: MessageTemplates
+        do {
+            templates = try MessageTemplates.load(directory: settings.templatesDirectory)
+        } catch let error as TemplateError {
+            context.logger.error("a template does not load", metadata: ["error": "\(error)"])
+            throw ConcordError(.badRequest, "template \(error)")
+        }
+        let secrets = SecretFiles(directory: settings.secretsDirectory)
+        let clock = context.clock
+        var couriers = self.couriers ?? [:]
+        if self.couriers == nil {
+            couriers[.webhook] = WebhookCourier(secrets: secrets, clock: { clock.now() })
+        }
+        let engine = NotificationsEngine(
+            context: context, settings: settings, templates: templates, couriers: couriers)
+        try await engine.load()
+        let commands = Commands(engine: engine, secrets: secrets)
+        try commands.register(context)
+
+        context.on(prefix: "") { envelope in
+            guard let seq = envelope.seq else { return }
+            let payload = try JSONValue(encoding: envelope.payload)
+            try await engine.take(
+                live: IncomingEvent(
+                    seq: seq, topic: envelope.topic.rawValue, time: envelope.time, source: envelope.source,
+                    payload: payload))
+        }
+        let dispatcher = Dispatcher(engine: engine)
+        engine.dispatcher = dispatcher
+        context.tasks.add(subscription: { dispatcher.stop() }) {
+            await engine.catchUpWhenAccepting { dispatcher.isStopped }
+            await dispatcher.run()
+            for courier in engine.couriers.values { await courier.shutdown() }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+import ConcordKit
+import Contracts
+import Foundation
+
+/// An event as the intake reads it, from the live subscription or from the journal's replay.
+struct IncomingEvent: Sendable {
+    var seq: UInt64
+    var topic: String
+    var time: Date
+    var source: String
+    var payload: JSONValue
+
+    init(seq: UInt64, topic: String, time: Date, source: String, payload: JSONValue) {
+        self.seq = seq
+        self.topic = topic
+        self.time = time
+        self.source = source
+        self.payload = payload
+    }
+
+    /// From a replayed envelope (PROTOCOL.md's JSON form).
+    init?(replayed envelope: JSONValue) {
+        guard case .object(let object) = envelope, case .int(let seq) = object["seq"],
+            case .string(let topic) = object["topic"], case .string(let time) = object["time"],
+            let instant = EnvelopeTime.parse(time)
+        else { return nil }
+        var source = ""
+        if case .string(let text) = object["source"] { source = text }
+        self.init(seq: UInt64(seq), topic: topic, time: instant, source: source, payload: object["payload"] ?? .null)
+    }
+
+    /// Whether any string in the payload is `id`: how a filter by network or actor is read.
+    func mentions(_ id: String) -> Bool {
+        func search(_ value: JSONValue) -> Bool {
+            switch value {
+            case .string(let text): return text == id
+            case .array(let values): return values.contains(where: search)
+            case .object(let members): return members.values.contains(where: search)
+            default: return false
+            }
+        }
+        return search(payload)
+    }
+}
+
+/// What the module knows in memory: recipients, subscriptions, and how far the intake has read the journal.
+struct NotificationsState: Sendable {
+    var recipients: [String: Recipient] = [:]
+    var subscriptions: [String: NotificationSubscription] = [:]
+    /// Every event up to this `seq` has been matched against the subscriptions.
+    var cursor: UInt64 = 0
+
+    /// The subscriptions `event` notifies: its topic under theirs, made before it, and its filter met. The
+    /// module's own events notify nobody, so a failing delivery cannot feed on itself.
+    func subscriptions(for event: IncomingEvent) -> [NotificationSubscription] {
+        guard !event.topic.hasPrefix("notifications.") else { return [] }
+        return subscriptions.values.filter { subscription in
+            let fields = subscription.fields
+            guard subscription.sinceSeq < event.seq, event.topic.hasPrefix(fields.topic) else { return false }
+            if let network = fields.filter?.network, !event.mentions(network) { return false }
+            if let actor = fields.filter?.actor, !event.mentions(actor) { return false }
+            return true
+        }.sorted { $0.id < $1.id }
+    }
+}
+
+/// Turns an event into deliveries: renders each subscription's message in its recipient's language and zone,
+/// and decides when it may go (now, after quiet hours, or at the digest's cut).
+struct Composer: Sendable {
+    let templates: MessageTemplates
+    let settings: Settings
+
+    func isUrgent(_ topic: String) -> Bool { settings.urgentTopics.contains { topic.hasPrefix($0) } }
+
+    func compose(
+        _ event: IncomingEvent, for subscription: NotificationSubscription, recipient: Recipient, now: Date
+    ) -> DeliveryRow {
+        let zone = TimeZone(identifier: recipient.timeZone) ?? TimeZone(identifier: "UTC")!
+        let local = LocalTime(zone: zone)
+        var data: [String: Any] = [
+            "topic": event.topic, "seq": Int64(event.seq), "time": EnvelopeTime.format(event.time),
+            "local_time": Self.localTime(event.time, zone: zone), "source": event.source,
+            "recipient": ["name": recipient.name, "language": recipient.language, "time_zone": recipient.timeZone],
+        ]
+        if let payload = event.payload.mustache { data["event"] = payload }
+        if let unsubscribe = settings.listUnsubscribe { data["unsubscribe"] = unsubscribe }
+        let message = templates.render(topic: event.topic, language: recipient.language, data: data)
+        let cadence = subscription.fields.cadence ?? .immediate
+        var state = DeliveryState.queued
+        var due = now
+        var held: String?
+        if let cut = local.nextCut(after: now, cadence) {
+            state = .digest
+            due = cut
+            held = "digest cut at \(Self.localTime(cut, zone: zone))"
+        } else if !isUrgent(event.topic) {
+            let window = local.nextWindow(from: now, recipient.quietHours)
+            if window > now {
+                due = window
+                held = "quiet hours until \(Self.localTime(window, zone: zone))"
+            }
+        }
+        let body = Self.webhookBody(
+            type: event.topic, time: event.time,
+            data: .object([
+                "seq": .int(Int64(event.seq)), "source": .string(event.source),
+                "subscription": .string(subscription.id),
+                "subject": .string(message.subject), "payload": event.payload,
+            ]))
+        let delivery = Delivery(
+            id: 0, key: "\(event.seq)/\(subscription.id)", subscription: subscription.id, recipient: recipient.id,
+            channel: subscription.fields.channel, topic: event.topic, seqs: [event.seq], state: state,
+            subject: message.subject, queuedAt: EnvelopeTime.format(now), dueAt: EnvelopeTime.format(due), held: held,
+            timeZone: "\(recipient.timeZone) (\(recipient.timeZoneSource))", attempts: [])
+        return DeliveryRow(
+            delivery: delivery, text: message.text, html: message.html, body: body,
+            dueAt: due.timeIntervalSince1970)
+    }
+
+    /// One digest for the entries of one subscription and cut.
+    func digest(
+        _ entries: [DeliveryRow], subscription: String, cut: Double, recipient: Recipient, channel: NotificationChannel,
+        now: Date
+    ) -> DeliveryRow {
+        let zone = TimeZone(identifier: recipient.timeZone) ?? TimeZone(identifier: "UTC")!
+        let cutDate = Date(timeIntervalSince1970: cut)
+        var data: [String: Any] = [
+            "recipient": ["name": recipient.name, "language": recipient.language, "time_zone": recipient.timeZone],
+            "count": Int64(entries.count), "local_time": Self.localTime(cutDate, zone: zone),
+            "entries": entries.map { entry -> [String: Any] in
+                let time = Date(timeIntervalSince1970: Timestamps.seconds(entry.delivery.queuedAt))
+                return [
+                    "topic": entry.delivery.topic, "seq": Int64(entry.delivery.seqs.first ?? 0),
+                    "time": entry.delivery.queuedAt, "local_time": Self.localTime(time, zone: zone),
+                    "subject": entry.delivery.subject, "text": entry.text,
+                ]
+            },
+        ]
+        if let unsubscribe = settings.listUnsubscribe { data["unsubscribe"] = unsubscribe }
+        let message = templates.render(topic: "digest", language: recipient.language, data: data)
+        var due = now
+        var held: String?
+        let window = LocalTime(zone: zone).nextWindow(from: now, recipient.quietHours)
+        if window > now {
+            due = window
+            held = "quiet hours until \(Self.localTime(window, zone: zone))"
+        }
+        let body = Self.webhookBody(
+            type: "notifications.digest", time: cutDate,
+            data: .object([
+                "subscription": .string(subscription), "subject": .string(message.subject),
+                "events": .array(entries.map { JSONValue.parse(Data($0.body.utf8)) ?? .null }),
+            ]))
+        let key = "digest/\(subscription)/\(Int64(cut))"
+        let delivery = Delivery(
+            id: 0, key: key, subscription: subscription, recipient: recipient.id, channel: channel, topic: "digest",
+            seqs: entries.flatMap(\.delivery.seqs), state: .queued, subject: message.subject,
+            queuedAt: EnvelopeTime.format(now), dueAt: EnvelopeTime.format(due), held: held,
+            timeZone: "\(recipient.timeZone) (\(recipient.timeZoneSource))", attempts: [])
+        return DeliveryRow(
+            delivery: delivery, text: message.text, html: message.html, body: body, dueAt: due.timeIntervalSince1970)
+    }
+
+    /// The Standard Webhooks payload: `type`, `timestamp` and `data`.
+    static func webhookBody(type: String, time: Date, data: JSONValue) -> String {
+        let value: JSONValue = .object([
+            "type": .string(type), "timestamp": .string(EnvelopeTime.format(time)), "data": data,
+        ])
+        return (try? String(decoding: JSONStreamEncoder.encode(value), as: UTF8.self)) ?? "{}"
+    }
+
+    /// `2026-12-05 09:00 +07` in `zone`.
+    static func localTime(_ date: Date, zone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        let offset = zone.secondsFromGMT(for: date)
+        let sign = offset < 0 ? "-" : "+"
+        let hours = abs(offset) / 3600
+        let minutes = abs(offset) % 3600 / 60
+        let day = String(
+            format: "%04d-%02d-%02d %02d:%02d", parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!)
+        return day + " " + sign + String(format: "%02d", hours) + (minutes == 0 ? "" : String(format: ":%02d", minutes))
+    }
+}

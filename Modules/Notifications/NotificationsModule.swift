@@ -42,6 +42,14 @@ public struct NotificationsModule: Module {
         var couriers = self.couriers ?? [:]
         if self.couriers == nil {
             couriers[.webhook] = WebhookCourier(secrets: secrets, clock: { clock.now() })
+            if let smtp = settings.smtp {
+                do {
+                    couriers[.email] = try EmailCourier(
+                        settings: smtp, secrets: secrets, unsubscribe: settings.listUnsubscribe)
+                } catch {
+                    throw ConcordError.badRequest("\(error)")
+                }
+            }
         }
         let engine = NotificationsEngine(
             context: context, settings: settings, templates: templates, couriers: couriers)

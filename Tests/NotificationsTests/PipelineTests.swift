@@ -73,6 +73,21 @@ final class ScriptedCourier: Courier {
             try await harness.send(RegisterActor(actor: ActorFields(name: name, kind: .city, country: country)))
         }
 
+        /// `accepted`, or the error's code and message.
+        func refusal<C: Command>(_ command: C) async -> String {
+            let result: Result<C.Reply, any Error>
+            do {
+                result = .success(try await harness.send(command))
+            } catch {
+                result = .failure(error)
+            }
+            switch result {
+            case .success: return "accepted"
+            case .failure(let error as ConcordError): return "\(error.code.rawValue): \(error.message)"
+            case .failure(let error): return "\(error)"
+            }
+        }
+
         func deliveries(_ state: DeliveryState? = nil) async throws -> [Delivery] {
             try await harness.send(ListDeliveries(state: state)).deliveries
         }
@@ -248,16 +263,7 @@ final class ScriptedCourier: Courier {
     @Test func badInputNamesTheField() async throws {
         let setup = try await Setup.start(configuration: ["webhook_hosts": "hooks.example.org"])
         defer { Task { await setup.harness.close() } }
-        func refusal(_ command: some Command) async -> String {
-            do {
-                _ = try await setup.harness.send(command)
-                return "accepted"
-            } catch let error as ConcordError {
-                return "\(error.code.rawValue): \(error.message)"
-            } catch {
-                return "\(error)"
-            }
-        }
+        func refusal<C: Command>(_ command: C) async -> String { await setup.refusal(command) }
         func recipient(_ change: (inout RecipientFields) -> Void) -> SetRecipient {
             var fields = RecipientFields(name: "A", email: "a@example.org")
             change(&fields)

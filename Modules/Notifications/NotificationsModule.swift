@@ -54,6 +54,12 @@ public struct NotificationsModule: Module {
         let engine = NotificationsEngine(
             context: context, settings: settings, templates: templates, couriers: couriers)
         try await engine.load()
+        context.statusReport.provide {
+            guard let status = try? await engine.status(), let value = try? JSONValue(encoding: status) else {
+                return .null
+            }
+            return value
+        }
         let commands = Commands(engine: engine, secrets: secrets)
         try commands.register(context)
 

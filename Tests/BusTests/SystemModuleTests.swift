@@ -4,6 +4,7 @@ import ConcordTesting
 import Contracts
 import Foundation
 import Ledger
+import Synchronization
 import Testing
 
 @Suite struct SystemModuleTests {
@@ -46,6 +47,33 @@ import Testing
         #expect(dashboard.overflow == .drop)
         #expect(status.drops >= 1)
         subscription.cancel()
+    }
+
+    /// A module's own report appears under its entry's details, asked afresh each time.
+    @Test func aModulesReportIsInItsStatusEntry() async throws {
+        final class Asked: Sendable {
+            let count = Mutex(0)
+            func next() -> Int64 {
+                Int64(
+                    count.withLock {
+                        $0 += 1; return $0
+                    })
+            }
+        }
+        struct Reporting: Module {
+            let asked = Asked()
+            var descriptor: ModuleDescriptor { ModuleDescriptor(name: "reporting", version: "1.0.0") }
+            func start(context: ModuleContext) async throws {
+                context.statusReport.provide { [asked] in .object(["asked": .int(asked.next())]) }
+            }
+        }
+        let harness = try await TestHarness(modules: [Reporting(), TestLedger()])
+        defer { Task { await harness.close() } }
+        let first = try await harness.send(GetStatus())
+        #expect(first.modules.first { $0.name == "reporting" }?.details == .object(["asked": .int(1)]))
+        #expect(first.modules.first { $0.name == "ledger" }?.details == nil)
+        let second = try await harness.send(GetStatus())
+        #expect(second.modules.first { $0.name == "reporting" }?.details == .object(["asked": .int(2)]))
     }
 
     @Test func catalogListsEveryCommandAndEventWithGeneratedSchemas() async throws {

@@ -136,6 +136,9 @@ def test_webhooks_are_signed_retried_and_honour_410_and_redirects(make_daemon, t
                     "notifications.delivery.dead_lettered"} <= topics
             status = ok(call(client, "notifications.status"))
             assert status["dead_lettered"] == 1 and status["sent"] == 3
+            system = ok(call(client, "system.status"))
+            details = next(m for m in system["modules"] if m["name"] == "notifications")["details"]
+            assert details["dead_lettered"] == 1 and details["queued"] == 1
         assert hooks.invalid == 0
         # The redirect was not followed: /ok got only its own delivery.
         assert sorted(hooks.accepted.values()) == [1, 1, 1]

@@ -161,7 +161,7 @@ public final class Runtime: Service, Sendable {
         let system = SystemModule(
             version: options.version,
             journal: journal,
-            status: { [unowned self] in self.status() },
+            status: { [unowned self] in await self.status() },
             catalog: { [unowned self] in self.catalog() }
         )
         let all: [any Module] = [system] + modules
@@ -306,7 +306,13 @@ public final class Runtime: Service, Sendable {
     /// The module states, in start order.
     public var moduleStates: [ModuleState] { states.withLock { $0 } }
 
-    func status() -> SystemStatus {
+    func status() async -> SystemStatus {
+        var modules = moduleStates
+        let contexts = loaded.withLock { $0.map(\.context) }
+        for context in contexts {
+            guard let index = modules.firstIndex(where: { $0.name == context.name }) else { continue }
+            modules[index].details = await context.statusReport.current()
+        }
         let gateway = gatewayState.withLock { $0 }?()
         let subscribers = bus.subscriberStates.map {
             SubscriberState(
@@ -323,7 +329,7 @@ public final class Runtime: Service, Sendable {
             version: options.version,
             uptimeSeconds: clock.now().timeIntervalSince(startedAt),
             headSeq: journal.headSeq,
-            modules: moduleStates,
+            modules: modules,
             subscribers: subscribers,
             drops: subscribers.reduce(0) { $0 + $1.dropped } + (gateway?.eventsDropped ?? 0),
             accepting: bus.commands.isAccepting,

@@ -6,7 +6,7 @@ import Foundation
 struct SystemModule: Module {
     let version: String
     let journal: Journal
-    let status: @Sendable () -> SystemStatus
+    let status: @Sendable () async -> SystemStatus
     let catalog: @Sendable () -> Catalog
 
     var descriptor: ModuleDescriptor {
@@ -20,7 +20,7 @@ struct SystemModule: Module {
 
     func start(context: ModuleContext) async throws {
         try context.handle(Ping.self, runsOn: .inline) { _, _ in Pong(version: version) }
-        try context.handle(GetStatus.self, runsOn: .inline) { _, _ in status() }
+        try context.handle(GetStatus.self, runsOn: .inline) { _, _ in await status() }
         try context.handle(GetCatalog.self) { _, _ in catalog() }
         try context.handle(GetEventsHead.self, runsOn: .inline) { _, _ in EventsHead(headSeq: journal.headSeq) }
         try context.handle(ReplayEvents.self) { query, _ in try await replay(query) }

@@ -14,6 +14,8 @@ public struct ModuleContext: Sendable {
     public let namespaces: [String]
     /// The tasks the context started for the module; the runtime ends them when the module stops.
     public let tasks: ModuleTasks
+    /// What the module adds to its entry in `system.status` (its queues, say).
+    public let statusReport: ModuleStatusReport
 
     public init(
         name: String,
@@ -23,7 +25,8 @@ public struct ModuleContext: Sendable {
         logger: Logger,
         configuration: ModuleConfiguration,
         namespaces: [String]? = nil,
-        tasks: ModuleTasks = ModuleTasks()
+        tasks: ModuleTasks = ModuleTasks(),
+        statusReport: ModuleStatusReport = ModuleStatusReport()
     ) {
         self.namespaces = namespaces ?? [name]
         self.name = name
@@ -33,6 +36,7 @@ public struct ModuleContext: Sendable {
         self.logger = logger
         self.configuration = configuration
         self.tasks = tasks
+        self.statusReport = statusReport
     }
 
     /// Registers this module as the one handler of `type`: this call is the module's declaration of the
@@ -141,5 +145,24 @@ public final class ModuleTasks: Sendable {
         }
         for cancel in cancellers { cancel() }
         for task in tasks { await task.value }
+    }
+}
+
+/// What a module shows of itself in `system.status`, under its entry's `details`: asked each time the status is,
+/// so it should answer quickly (a count from the module's tables, a depth it keeps).
+public final class ModuleStatusReport: Sendable {
+    private let provider = Mutex<(@Sendable () async -> JSONValue)?>(nil)
+
+    public init() {}
+
+    /// Sets what the module reports; the last call wins.
+    public func provide(_ body: @escaping @Sendable () async -> JSONValue) {
+        provider.withLock { $0 = body }
+    }
+
+    /// The module's report now, or nil when it gives none.
+    public func current() async -> JSONValue? {
+        guard let body = provider.withLock({ $0 }) else { return nil }
+        return await body()
     }
 }

@@ -56,12 +56,15 @@ public struct ModuleState: Codable, Sendable, Equatable {
     public var state: State
     /// Why the module failed, when it did.
     public var error: String?
+    /// What the module reports of itself (``ModuleStatusReport``), such as the notifications' queue depths.
+    public var details: JSONValue?
 
-    public init(name: String, version: String, state: State, error: String? = nil) {
+    public init(name: String, version: String, state: State, error: String? = nil, details: JSONValue? = nil) {
         self.name = name
         self.version = version
         self.state = state
         self.error = error
+        self.details = details
     }
 }
 

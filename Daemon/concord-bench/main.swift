@@ -24,6 +24,9 @@ let benchmarks: [(name: String, run: () async throws -> Report)] = [
     ("matching.allocation_10k_2k", { try MatchingBenchmarks.allocation10k2k() }),
     ("matching.shortlists_10k_2k", { try await MatchingWorkloads.shortlists10k2k() }),
     ("matching.incremental", { try await MatchingWorkloads.incremental() }),
+    ("notifications.webhooks", { try await NotificationsWorkloads.webhooks() }),
+    ("notifications.fanout_digest", { try await NotificationsWorkloads.fanoutDigest() }),
+    ("notifications.dead_endpoint", { try await NotificationsWorkloads.deadEndpoint() }),
 ]
 
 let requested = Array(CommandLine.arguments.dropFirst())

@@ -63,13 +63,14 @@ public struct NotificationsModule: Module {
         let commands = Commands(engine: engine, secrets: secrets)
         try commands.register(context)
 
-        context.on(prefix: "") { envelope in
-            guard let seq = envelope.seq else { return }
-            let payload = try JSONValue(encoding: envelope.payload)
-            try await engine.take(
-                live: IncomingEvent(
+        context.onBatches(prefix: "") { batch in
+            let events = try batch.compactMap { envelope -> IncomingEvent? in
+                guard let seq = envelope.seq else { return nil }
+                return IncomingEvent(
                     seq: seq, topic: envelope.topic.rawValue, time: envelope.time, source: envelope.source,
-                    payload: payload))
+                    payload: try JSONValue(encoding: envelope.payload))
+            }
+            try await engine.take(live: events)
         }
         let dispatcher = Dispatcher(engine: engine)
         engine.dispatcher = dispatcher

@@ -123,6 +123,16 @@ final class ScriptedCourier: Courier {
         #expect(events.filter { $0.topic.rawValue == "notifications.delivery.sent" }.count == 2)
     }
 
+    /// More due than the slots of one host: every slot coming free takes the next, however fast they free.
+    @Test func aBacklogLargerThanTheSlotsIsDrained() async throws {
+        let setup = try await Setup.start(configuration: ["max_in_flight": "3", "max_in_flight_per_host": "2"])
+        defer { Task { await setup.harness.close() } }
+        try await setup.recipient()
+        _ = try await setup.subscribe()
+        for index in 0..<40 { try await setup.register("City \(index)") }
+        #expect(try await setup.waitFor(.sent, count: 40).count == 40)
+    }
+
     @Test func aFilterByActorNotifiesOnlyOfThatActor() async throws {
         let setup = try await Setup.start()
         defer { Task { await setup.harness.close() } }

@@ -90,6 +90,35 @@ public struct ModuleContext: Sendable {
         consume(subscription, handler)
     }
 
+    /// Runs `handler` for every batch of events whose topic starts with `prefix`, as the mailbox hands them over:
+    /// for a module that writes what a whole batch causes in one transaction.
+    ///
+    /// A handler that throws is logged with the batch's first and last `seq`; the next batch is handled as usual.
+    public func onBatches(
+        prefix: String,
+        options: MailboxOptions = MailboxOptions(),
+        _ handler: @escaping @Sendable ([Envelope<any Event>]) async throws -> Void
+    ) {
+        let subscription = bus.subscribe(prefix: prefix, subscriber: name, options: options)
+        let logger = self.logger
+        tasks.add(subscription: { subscription.cancel() }) {
+            for await batch in subscription {
+                do {
+                    try await handler(Array(batch))
+                } catch {
+                    logger.error(
+                        "handler failed on a batch; the module goes on with the next",
+                        metadata: [
+                            "first_seq": "\(batch.first?.seq.map(String.init) ?? "-")",
+                            "last_seq": "\(batch.last?.seq.map(String.init) ?? "-")",
+                            "error": "\(error)",
+                        ]
+                    )
+                }
+            }
+        }
+    }
+
     private func consume<P>(
         _ subscription: Subscription<P>,
         _ handler: @escaping @Sendable (Envelope<P>) async throws -> Void

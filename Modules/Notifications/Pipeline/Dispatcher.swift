@@ -12,6 +12,8 @@ final class Dispatcher: Sendable {
         var ids: Set<Int64> = []
         var lanes: [String: Int] = [:]
         var stopped = false
+        /// The last scan found more due than it could start: a slot coming free is worth a scan.
+        var starved = false
     }
 
     let engine: NotificationsEngine
@@ -46,11 +48,14 @@ final class Dispatcher: Sendable {
                             try NotificationsStore(db: db).due(
                                 by: now.timeIntervalSince1970, excluding: busy, lanes: full, limit: room)
                         }
-                    for row in due {
-                        guard let lane = admit(row) else { continue }
+                    let admitted = due.compactMap { row in admit(row).map { (row, $0) } }
+                    // Said before any attempt starts, so that no slot freed in between goes unnoticed.
+                    let starved = room <= 0 || !full.isEmpty || due.count == room || admitted.count < due.count
+                    flight.withLock { $0.starved = starved }
+                    for (row, lane) in admitted {
                         group.addTask {
-                            await self.engine.attempt(row)
-                            self.release(row.delivery.id, lane: lane)
+                            let retried = await self.engine.attempt(row)
+                            self.release(row.delivery.id, lane: lane, rescheduled: retried)
                         }
                     }
                     next = try await engine.store.read { db in
@@ -88,11 +93,14 @@ final class Dispatcher: Sendable {
         }
     }
 
-    private func release(_ id: Int64, lane: String) {
-        flight.withLock { flight in
+    /// Frees the slot; the loop scans again only when work was waiting for one, or when the attempt set a new
+    /// due time (a retry) the loop must wake for.
+    private func release(_ id: Int64, lane: String, rescheduled: Bool) {
+        let starved = flight.withLock { flight in
             flight.ids.remove(id)
             flight.lanes[lane, default: 1] -= 1
+            return flight.starved
         }
-        waker.wake()
+        if starved || rescheduled { waker.wake() }
     }
 }

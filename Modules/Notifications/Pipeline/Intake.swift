@@ -75,11 +75,10 @@ struct Composer: Sendable {
     func compose(
         _ event: IncomingEvent, for subscription: NotificationSubscription, recipient: Recipient, now: Date
     ) -> DeliveryRow {
-        let zone = TimeZone(identifier: recipient.timeZone) ?? TimeZone(identifier: "UTC")!
-        let local = LocalTime(zone: zone)
+        let local = LocalTime.of(recipient.timeZone)
         var data: [String: Any] = [
             "topic": event.topic, "seq": Int64(event.seq), "time": EnvelopeTime.format(event.time),
-            "local_time": Self.localTime(event.time, zone: zone), "source": event.source,
+            "local_time": local.format(event.time), "source": event.source,
             "recipient": ["name": recipient.name, "language": recipient.language, "time_zone": recipient.timeZone],
         ]
         if let payload = event.payload.mustache { data["event"] = payload }
@@ -92,12 +91,12 @@ struct Composer: Sendable {
         if let cut = local.nextCut(after: now, cadence) {
             state = .digest
             due = cut
-            held = "digest cut at \(Self.localTime(cut, zone: zone))"
+            held = "digest cut at \(local.format(cut))"
         } else if !isUrgent(event.topic) {
             let window = local.nextWindow(from: now, recipient.quietHours)
             if window > now {
                 due = window
-                held = "quiet hours until \(Self.localTime(window, zone: zone))"
+                held = "quiet hours until \(local.format(window))"
             }
         }
         let body = Self.webhookBody(
@@ -122,16 +121,16 @@ struct Composer: Sendable {
         _ entries: [DeliveryRow], subscription: String, cut: Double, recipient: Recipient, channel: NotificationChannel,
         now: Date
     ) -> DeliveryRow {
-        let zone = TimeZone(identifier: recipient.timeZone) ?? TimeZone(identifier: "UTC")!
+        let local = LocalTime.of(recipient.timeZone)
         let cutDate = Date(timeIntervalSince1970: cut)
         var data: [String: Any] = [
             "recipient": ["name": recipient.name, "language": recipient.language, "time_zone": recipient.timeZone],
-            "count": Int64(entries.count), "local_time": Self.localTime(cutDate, zone: zone),
+            "count": Int64(entries.count), "local_time": local.format(cutDate),
             "entries": entries.map { entry -> [String: Any] in
                 let time = Date(timeIntervalSince1970: Timestamps.seconds(entry.delivery.queuedAt))
                 return [
                     "topic": entry.delivery.topic, "seq": Int64(entry.delivery.seqs.first ?? 0),
-                    "time": entry.delivery.queuedAt, "local_time": Self.localTime(time, zone: zone),
+                    "time": entry.delivery.queuedAt, "local_time": local.format(time),
                     "subject": entry.delivery.subject, "text": entry.text,
                 ]
             },
@@ -140,10 +139,10 @@ struct Composer: Sendable {
         let message = templates.render(topic: "digest", language: recipient.language, data: data)
         var due = now
         var held: String?
-        let window = LocalTime(zone: zone).nextWindow(from: now, recipient.quietHours)
+        let window = local.nextWindow(from: now, recipient.quietHours)
         if window > now {
             due = window
-            held = "quiet hours until \(Self.localTime(window, zone: zone))"
+            held = "quiet hours until \(local.format(window))"
         }
         let body = Self.webhookBody(
             type: "notifications.digest", time: cutDate,
@@ -167,19 +166,5 @@ struct Composer: Sendable {
             "type": .string(type), "timestamp": .string(EnvelopeTime.format(time)), "data": data,
         ])
         return (try? String(decoding: JSONStreamEncoder.encode(value), as: UTF8.self)) ?? "{}"
-    }
-
-    /// `2026-12-05 09:00 +07` in `zone`.
-    static func localTime(_ date: Date, zone: TimeZone) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        let offset = zone.secondsFromGMT(for: date)
-        let sign = offset < 0 ? "-" : "+"
-        let hours = abs(offset) / 3600
-        let minutes = abs(offset) % 3600 / 60
-        let day = String(
-            format: "%04d-%02d-%02d %02d:%02d", parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!)
-        return day + " " + sign + String(format: "%02d", hours) + (minutes == 0 ? "" : String(format: ":%02d", minutes))
     }
 }

@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Synchronization
 
 /// Quiet hours and digest cuts in a recipient's local time, with Foundation's calendar doing the zone arithmetic
 /// (IANA rules, daylight-saving changes).
@@ -9,6 +10,16 @@ import Foundation
 struct LocalTime: Sendable {
     let zone: TimeZone
     private let calendar: Calendar
+
+    private static let cache = Mutex<[String: LocalTime]>([:])
+
+    /// The local time of the zone named `identifier` (UTC when there is none such), made once per zone.
+    static func of(_ identifier: String) -> LocalTime {
+        if let known = cache.withLock({ $0[identifier] }) { return known }
+        let made = LocalTime(zone: TimeZone(identifier: identifier) ?? TimeZone(identifier: "UTC")!)
+        cache.withLock { $0[identifier] = made }
+        return made
+    }
 
     init(zone: TimeZone) {
         self.zone = zone
@@ -27,6 +38,18 @@ struct LocalTime: Sendable {
     }
 
     static let weekdays = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
+
+    /// `2026-12-05 09:00 +07`: the local date and time and the offset then.
+    func format(_ date: Date) -> String {
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        let offset = zone.secondsFromGMT(for: date)
+        let hours = abs(offset) / 3600
+        let minutes = abs(offset) % 3600 / 60
+        let day = String(
+            format: "%04d-%02d-%02d %02d:%02d", parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!)
+        return day + " " + (offset < 0 ? "-" : "+") + String(format: "%02d", hours)
+            + (minutes == 0 ? "" : String(format: ":%02d", minutes))
+    }
 
     // MARK: Quiet hours
 

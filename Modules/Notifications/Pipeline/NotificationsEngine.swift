@@ -72,20 +72,21 @@ final class NotificationsEngine: Sendable {
         if queued > 0 { dispatcher?.waker.wake() }
     }
 
-    /// A live event: first whatever the journal has between the cursor and it (missed while stopped, or while
-    /// the subscription was being made), then the event.
-    func take(live event: IncomingEvent) async throws {
+    /// Live events, in `seq` order, in one transaction: first whatever the journal has between the cursor and
+    /// them (missed while stopped, or while the subscription was being made), then the events.
+    func take(live events: [IncomingEvent]) async throws {
         let cursor = state.withLock { $0.cursor }
-        guard event.seq > cursor else { return }
-        if event.seq > cursor + 1 {
+        let events = events.filter { $0.seq > cursor }
+        guard let first = events.first else { return }
+        if first.seq > cursor + 1 {
             do {
-                try await catchUp(to: event.seq - 1)
+                try await catchUp(to: first.seq - 1)
             } catch let error as ConcordError where error.code == .unavailable {
-                // Starting: the start-up catch-up reads this event too, in order.
+                // Starting: the start-up catch-up reads these events too, in order.
                 return
             }
         }
-        try await take([event])
+        try await take(events)
     }
 
     /// Catches up with the journal once the daemon takes commands (`events.replay` is one), retrying while it is
@@ -150,8 +151,9 @@ final class NotificationsEngine: Sendable {
         couriers[channel]?.lane(of: recipient) ?? channel.rawValue
     }
 
-    /// Makes one attempt at `row` and writes its outcome and event.
-    func attempt(_ row: DeliveryRow) async {
+    /// Makes one attempt at `row` and writes its outcome and event; returns whether it is to be tried again.
+    @discardableResult
+    func attempt(_ row: DeliveryRow) async -> Bool {
         let delivery = row.delivery
         let recipient = state.withLock { $0.recipients[delivery.recipient] }
         let outcome: DeliveryOutcome
@@ -174,7 +176,10 @@ final class NotificationsEngine: Sendable {
             logger.error(
                 "the outcome of a delivery could not be written; it is tried again",
                 metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
+            return true
         }
+        if case .retry = outcome { return true }
+        return false
     }
 
     func record(_ outcome: DeliveryOutcome, of row: DeliveryRow, recipient: Recipient?) async throws {
@@ -211,11 +216,11 @@ final class NotificationsEngine: Sendable {
                 var due = now.addingTimeInterval(max(delay, after ?? 0))
                 var held = after.map { "Retry-After \(Int($0)) s" } ?? "backoff after attempt \(number)"
                 if !urgent, let recipient {
-                    let zone = TimeZone(identifier: recipient.timeZone) ?? TimeZone(identifier: "UTC")!
-                    let window = LocalTime(zone: zone).nextWindow(from: due, recipient.quietHours)
+                    let local = LocalTime.of(recipient.timeZone)
+                    let window = local.nextWindow(from: due, recipient.quietHours)
                     if window > due {
                         due = window
-                        held = "quiet hours until \(Composer.localTime(window, zone: zone))"
+                        held = "quiet hours until \(local.format(window))"
                     }
                 }
                 try store.update(

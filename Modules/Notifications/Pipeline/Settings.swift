@@ -33,8 +33,8 @@ struct Settings: Sendable {
             throw ConcordError.badRequest(
                 "modules.notifications.list_unsubscribe: expected a mailto: URI, got \"\(unsubscribe)\"")
         }
-        maxInFlight = try configuration.int("max_in_flight", default: 64)
-        maxInFlightPerHost = try configuration.int("max_in_flight_per_host", default: 16)
+        maxInFlight = try configuration.int("max_in_flight", default: 128)
+        maxInFlightPerHost = try configuration.int("max_in_flight_per_host", default: 32)
         guard maxInFlight >= 1, maxInFlightPerHost >= 1 else {
             throw ConcordError.badRequest(
                 "modules.notifications.max_in_flight and max_in_flight_per_host: expected at least 1")

@@ -210,11 +210,18 @@ struct NotificationsStore {
     func update(
         _ id: Int64, state: DeliveryState, dueAt: Double?, held: String?, attempt: DeliveryAttempt?
     ) throws {
-        var attempts = try delivery(id)?.delivery.attempts ?? []
-        if let attempt { attempts.append(attempt) }
+        guard let attempt else {
+            try db.execute(
+                sql: "UPDATE notifications_deliveries SET state = ?, due_at = ?, held = ? WHERE id = ?",
+                arguments: [state.rawValue, dueAt, held, id])
+            return
+        }
         try db.execute(
-            sql: "UPDATE notifications_deliveries SET state = ?, due_at = ?, held = ?, attempts = ? WHERE id = ?",
-            arguments: [state.rawValue, dueAt, held, try Self.encode(attempts), id])
+            sql: """
+                UPDATE notifications_deliveries SET state = ?, due_at = ?, held = ?,
+                    attempts = json_insert(attempts, '$[#]', json(?)) WHERE id = ?
+                """,
+            arguments: [state.rawValue, dueAt, held, try Self.encode(attempt), id])
     }
 
     func markDigested(_ ids: [Int64]) throws {

@@ -133,6 +133,25 @@ final class ScriptedCourier: Courier {
         #expect(try await setup.waitFor(.sent, count: 40).count == 40)
     }
 
+    /// A recipient whose endpoint is down does not queue without bound: past the limit, new deliveries are dead
+    /// letters, kept to retry, and the queue of others is untouched.
+    @Test func oneRecipientsQueueIsBounded() async throws {
+        let setup = try await Setup.start(configuration: ["max_queue_per_recipient": "3"])
+        defer { Task { await setup.harness.close() } }
+        try await setup.recipient(quiet: .standard)  // Sunday: everything waits
+        try await setup.recipient("bao", quiet: .standard)
+        _ = try await setup.subscribe()
+        _ = try await setup.subscribe("bao")
+        for index in 0..<5 { try await setup.register("City \(index)") }
+        _ = try await setup.waitFor(.deadLettered, count: 4)
+        let all = try await setup.deliveries()
+        #expect(all.filter { $0.recipient == "agnes" && $0.state == .queued }.count == 3)
+        #expect(all.filter { $0.recipient == "bao" && $0.state == .queued }.count == 3)
+        let dead = all.filter { $0.state == .deadLettered }
+        #expect(dead.count == 4)
+        #expect(dead.allSatisfy { $0.attempts.first?.detail.contains("max_queue_per_recipient") == true })
+    }
+
     @Test func aFilterByActorNotifiesOnlyOfThatActor() async throws {
         let setup = try await Setup.start()
         defer { Task { await setup.harness.close() } }

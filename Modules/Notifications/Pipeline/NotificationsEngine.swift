@@ -59,10 +59,35 @@ final class NotificationsEngine: Sendable {
                     }
                 }
             }
+            var waiting: [String: Int] = [:]
+            let limit = self.settings.maxQueuePerRecipient
             for (event, subscription, recipient) in work {
                 var row = self.composer.compose(event, for: subscription, recipient: recipient, now: now)
                 row.lane = self.lane(subscription.fields.channel, recipient)
-                if try store.insert(row) { queued += 1 }
+                if waiting[recipient.id] == nil { waiting[recipient.id] = try store.waiting(for: recipient.id) }
+                if waiting[recipient.id]! >= limit {
+                    // Bounded: past the limit, a delivery is kept as a dead letter (to retry once the recipient
+                    // is reachable again), not queued behind thousands of others.
+                    let detail =
+                        "\(limit) deliveries already wait for recipient \(recipient.id) (modules.notifications.max_queue_per_recipient)"
+                    row.delivery.state = .deadLettered
+                    row.dueAt = nil
+                    row.delivery.held = nil
+                    guard try store.insert(row), let id = try store.id(forKey: row.delivery.key) else { continue }
+                    try store.update(
+                        id, state: .deadLettered, dueAt: nil, held: nil,
+                        attempt: DeliveryAttempt(at: EnvelopeTime.format(now), outcome: "dead_lettered", detail: detail)
+                    )
+                    transaction.emit(
+                        DeliveryDeadLettered(
+                            delivery: id, recipient: recipient.id, channel: subscription.fields.channel, attempt: 0,
+                            detail: detail))
+                    continue
+                }
+                if try store.insert(row) {
+                    queued += 1
+                    waiting[recipient.id]! += 1
+                }
             }
             try store.setCursor(max(try store.cursor(), events.map(\.seq).max()!))
             return queued

@@ -16,6 +16,8 @@ struct Settings: Sendable {
     /// Attempts running at once (`max_in_flight`), and at once to one host (`max_in_flight_per_host`).
     var maxInFlight: Int
     var maxInFlightPerHost: Int
+    /// Deliveries that may wait for one recipient (`max_queue_per_recipient`); past it, new ones are dead letters.
+    var maxQueuePerRecipient: Int
     var smtp: SMTPSettings?
 
     init(_ configuration: ModuleConfiguration) throws {
@@ -35,9 +37,11 @@ struct Settings: Sendable {
         }
         maxInFlight = try configuration.int("max_in_flight", default: 128)
         maxInFlightPerHost = try configuration.int("max_in_flight_per_host", default: 32)
-        guard maxInFlight >= 1, maxInFlightPerHost >= 1 else {
+        maxQueuePerRecipient = try configuration.int("max_queue_per_recipient", default: 10_000)
+        guard maxInFlight >= 1, maxInFlightPerHost >= 1, maxQueuePerRecipient >= 1 else {
             throw ConcordError.badRequest(
-                "modules.notifications.max_in_flight and max_in_flight_per_host: expected at least 1")
+                "modules.notifications.max_in_flight, max_in_flight_per_host and max_queue_per_recipient: expected at least 1"
+            )
         }
         smtp = try SMTPSettings(configuration)
     }

@@ -52,6 +52,7 @@ struct NotificationsStore {
                     );
                     CREATE INDEX notifications_deliveries_due ON notifications_deliveries (state, due_at);
                     CREATE INDEX notifications_deliveries_recipient ON notifications_deliveries (recipient, id);
+                    CREATE INDEX notifications_deliveries_waiting ON notifications_deliveries (recipient, state);
                     CREATE TABLE notifications_cursor (key INTEGER PRIMARY KEY CHECK (key = 1), seq INTEGER NOT NULL);
                     """)
         }
@@ -157,6 +158,18 @@ struct NotificationsStore {
                     delivery: delivery, text: row["text"], html: row["html"], body: row["body"], dueAt: due,
                     lane: row["lane"])
             }
+    }
+
+    /// How many deliveries wait for `recipient`: queued, or gathered for a digest.
+    func waiting(for recipient: String) throws -> Int {
+        try Int.fetchOne(
+            db,
+            sql: "SELECT COUNT(*) FROM notifications_deliveries WHERE recipient = ? AND state IN ('queued', 'digest')",
+            arguments: [recipient]) ?? 0
+    }
+
+    func id(forKey key: String) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT id FROM notifications_deliveries WHERE key = ?", arguments: [key])
     }
 
     func delivery(_ id: Int64) throws -> DeliveryRow? {

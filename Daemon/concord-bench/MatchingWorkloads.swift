@@ -44,20 +44,7 @@ enum MatchingWorkloads {
             setupSeconds = seconds(since: began)
         }
 
-        func post<C: Command>(_ commands: [C]) async throws {
-            let bus = runtime.bus
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                var next = commands.makeIterator()
-                for _ in 0..<64 {
-                    guard let command = next.next() else { break }
-                    group.addTask { _ = try await bus.send(command, context: CommandContext()) }
-                }
-                while try await group.next() != nil {
-                    guard let command = next.next() else { continue }
-                    group.addTask { _ = try await bus.send(command, context: CommandContext()) }
-                }
-            }
-        }
+        func post<C: Command>(_ commands: [C]) async throws { try await sendAll(commands, on: runtime.bus) }
 
         func need(_ random: inout SplitMix) -> NeedFields {
             let low = Int64(10_000 * (1 + random.below(2000)))

@@ -45,20 +45,8 @@ enum NotificationsWorkloads {
             try await runtime.bus.send(command, context: CommandContext())
         }
 
-        /// Sends every command, 64 in flight.
         func sendAll<C: Command>(_ commands: [C]) async throws {
-            let bus = runtime.bus
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                var next = commands.makeIterator()
-                for _ in 0..<64 {
-                    guard let command = next.next() else { break }
-                    group.addTask { _ = try await bus.send(command, context: CommandContext()) }
-                }
-                while try await group.next() != nil {
-                    guard let command = next.next() else { continue }
-                    group.addTask { _ = try await bus.send(command, context: CommandContext()) }
-                }
-            }
+            try await concord_bench.sendAll(commands, on: runtime.bus)
         }
 
         func webhookRecipient(_ id: String, url: String) async throws {

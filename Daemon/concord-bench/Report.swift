@@ -31,3 +31,18 @@ struct Report {
 func seconds(since start: ContinuousClock.Instant) -> Double {
     (ContinuousClock.now - start).seconds
 }
+
+/// Sends every command through `bus`, 64 in flight, as many clients would.
+func sendAll<C: Command>(_ commands: [C], on bus: some MessageBus) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        var next = commands.makeIterator()
+        for _ in 0..<64 {
+            guard let command = next.next() else { break }
+            group.addTask { _ = try await bus.send(command, context: CommandContext()) }
+        }
+        while try await group.next() != nil {
+            guard let command = next.next() else { continue }
+            group.addTask { _ = try await bus.send(command, context: CommandContext()) }
+        }
+    }
+}

@@ -71,7 +71,10 @@ struct Commands: Sendable {
 
     // MARK: Recipients
 
-    func setRecipient(_ command: SetRecipient) async throws -> Recipient {
+    /// Sets a recipient. With `refreshing`, it is the registry that changed (a focal point's address or language,
+    /// an actor's zone): a webhook a 410 disabled stays disabled, and nothing changed writes nothing.
+    @discardableResult
+    func setRecipient(_ command: SetRecipient, refreshing: Bool = false) async throws -> Recipient {
         let fields = command.fields
         try Self.identifier(command.id, field: "id")
         if let email = fields.email, !Addresses.isEmail(email) {
@@ -136,17 +139,20 @@ struct Commands: Sendable {
                 "fields: a recipient needs an email or a webhook to be reached; neither is given nor in the registry")
         }
         let resolvedZone = zone ?? ("UTC", "default")
-        let version = (engine.state.withLock { $0.recipients[command.id]?.version } ?? 0) + 1
-        let recipient = Recipient(
+        let old = engine.state.withLock { $0.recipients[command.id] }
+        var recipient = Recipient(
             id: command.id, fields: fields, name: name, email: email, language: language ?? "en",
             timeZone: resolvedZone.0, timeZoneSource: resolvedZone.1, quietHours: fields.quietHours ?? .standard,
-            version: version)
+            webhookDisabled: refreshing && old?.webhookDisabled == true, version: old?.version ?? 0)
+        if refreshing, recipient == old { return recipient }
+        recipient.version += 1
+        let changed = recipient
         try await engine.store.write { transaction in
-            try NotificationsStore(db: transaction.db).save(recipient)
-            transaction.emit(RecipientChanged(recipient: recipient))
+            try NotificationsStore(db: transaction.db).save(changed)
+            transaction.emit(RecipientChanged(recipient: changed))
         }
-        engine.state.withLock { $0.recipients[command.id] = recipient }
-        return recipient
+        engine.state.withLock { $0.recipients[command.id] = changed }
+        return changed
     }
 
     /// An http(s) URL to an allowed host, with secrets that exist and have the `whsec_` form.

@@ -62,6 +62,23 @@ public struct NotificationsModule: Module {
         }
         let commands = Commands(engine: engine, secrets: secrets)
         try commands.register(context)
+        // A focal point's recipient follows the registry: its address, language and its actor's zone.
+        context.on(ActorUpdated.self) { envelope in
+            let actor = envelope.payload.actor.id
+            let following = engine.state.withLock { state in
+                state.recipients.values.filter { $0.fields.focalPoint?.actor == actor }.sorted { $0.id < $1.id }
+            }
+            for recipient in following {
+                do {
+                    try await commands.setRecipient(
+                        SetRecipient(id: recipient.id, fields: recipient.fields), refreshing: true)
+                } catch {
+                    context.logger.warning(
+                        "a focal point's recipient could not follow the registry; it keeps what it had",
+                        metadata: ["recipient": "\(recipient.id)", "error": "\(error)"])
+                }
+            }
+        }
 
         context.onBatches(prefix: "") { batch in
             let events = try batch.compactMap { envelope -> IncomingEvent? in

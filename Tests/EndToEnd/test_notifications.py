@@ -95,7 +95,7 @@ def test_email_over_starttls_with_auth_is_proper_mime(make_daemon, tmp_path, zct
         assert smtp.logins == [("PLAIN", "concord", True)]
         assert str(message["To"]) == "Agnès Nguyễn <agnes@hue.example.vn>"
         assert "=?UTF-8?B?" in envelope.original_content.decode("ascii").split("\r\n\r\n")[0]
-        assert message["List-Unsubscribe"] == "<mailto:leave@umci.example.org>"
+        assert message["List-Unsubscribe"] == "<mailto:leave@umci.example.org?subject=unsubscribe%20sub-1>"
         assert message["Date"] is not None and message_id.endswith("@umci.example.org>")
         assert message.get_content_type() == "multipart/alternative"
         text = message.get_body(("plain",)).get_content()

@@ -360,6 +360,14 @@ final class ScriptedCourier: Courier {
         #expect(recipient.email == "a@hue.gov.vn" && recipient.language == "vi" && recipient.name == "Nguyễn Văn A")
         #expect(recipient.timeZone == "Asia/Ho_Chi_Minh" && recipient.timeZoneSource == "focal_point_actor")
         #expect(recipient.quietHours == .standard)
+        // The registry changes: the recipient follows.
+        var moved = hue.fields
+        moved.focalPoints = [FocalPoint(name: "Nguyễn Văn A", email: "a.nguyen@hue.gov.vn", language: "vi")]
+        _ = try await setup.harness.send(UpdateActor(id: hue.id, version: hue.version, actor: moved))
+        #expect(
+            try await eventually {
+                try await setup.harness.send(GetRecipient(id: "hue-fp")).email == "a.nguyen@hue.gov.vn"
+            })
         do {
             _ = try await setup.harness.send(
                 SetRecipient(

@@ -8,6 +8,7 @@ struct OutgoingMessage: Sendable {
     /// `webhook-id` and the local part of `Message-ID`: the delivery's key, which no retry changes.
     var messageID: String
     var recipient: Recipient
+    var subscription: String
     var topic: String
     var subject: String
     var text: String

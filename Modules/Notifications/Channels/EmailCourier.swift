@@ -25,6 +25,16 @@ struct EmailCourier: Courier {
             host: settings.host, port: settings.port, startTLS: settings.startTLS, tls: tls, helo: settings.helo)
     }
 
+    /// The `List-Unsubscribe` URI: the operator's `mailto:` (the sender's address by default), with a subject
+    /// naming the subscription unless the URI has its own.
+    static func unsubscribe(_ mailto: String, _ subscription: String) -> String {
+        guard !mailto.contains("?") else { return mailto }
+        let name =
+            subscription.addingPercentEncoding(
+                withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_."))) ?? subscription
+        return mailto + "?subject=unsubscribe%20" + name
+    }
+
     func lane(of recipient: Recipient) -> String { "smtp:\(settings.host)" }
 
     func shutdown() async {}
@@ -36,7 +46,7 @@ struct EmailCourier: Courier {
         let mime = MIMEMessage(
             from: settings.from, toName: message.recipient.name, toAddress: address, subject: message.subject,
             text: message.text, html: message.html, messageID: message.messageID, date: message.queuedAt,
-            listUnsubscribe: unsubscribe)
+            listUnsubscribe: Self.unsubscribe(unsubscribe ?? "mailto:\(settings.from)", message.subscription))
         let secrets = self.secrets
         let passwordFile = settings.passwordFile
         do {

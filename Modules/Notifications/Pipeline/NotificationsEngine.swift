@@ -74,14 +74,8 @@ final class NotificationsEngine: Sendable {
                     row.dueAt = nil
                     row.delivery.held = nil
                     guard try store.insert(row), let id = try store.id(forKey: row.delivery.key) else { continue }
-                    try store.update(
-                        id, state: .deadLettered, dueAt: nil, held: nil,
-                        attempt: DeliveryAttempt(at: EnvelopeTime.format(now), outcome: "dead_lettered", detail: detail)
-                    )
-                    transaction.emit(
-                        DeliveryDeadLettered(
-                            delivery: id, recipient: recipient.id, channel: subscription.fields.channel, attempt: 0,
-                            detail: detail))
+                    row.delivery.id = id
+                    try Self.deadLetter(row.delivery, attempt: 0, detail: detail, in: transaction)
                     continue
                 }
                 if try store.insert(row) {
@@ -185,7 +179,8 @@ final class NotificationsEngine: Sendable {
         if let recipient, let courier = couriers[delivery.channel] {
             let message = OutgoingMessage(
                 delivery: delivery.id, messageID: delivery.key.replacingOccurrences(of: "/", with: "_"),
-                recipient: recipient, topic: delivery.topic, subject: delivery.subject, text: row.text,
+                recipient: recipient, subscription: delivery.subscription, topic: delivery.topic,
+                subject: delivery.subject, text: row.text,
                 html: row.html, body: row.body,
                 queuedAt: Date(timeIntervalSince1970: Timestamps.seconds(delivery.queuedAt)),
                 attempt: delivery.attempts.count)
@@ -207,6 +202,20 @@ final class NotificationsEngine: Sendable {
         return false
     }
 
+    /// Moves `delivery` to the dead letters, with the attempt's outcome in its log and the event that says so.
+    static func deadLetter(
+        _ delivery: Delivery, attempt number: Int, detail: String, in transaction: WriteTransaction
+    ) throws {
+        try NotificationsStore(db: transaction.db).update(
+            delivery.id, state: .deadLettered, dueAt: nil, held: nil,
+            attempt: DeliveryAttempt(at: EnvelopeTime.format(transaction.now), outcome: "dead_lettered", detail: detail)
+        )
+        transaction.emit(
+            DeliveryDeadLettered(
+                delivery: delivery.id, recipient: delivery.recipient, channel: delivery.channel, attempt: number,
+                detail: detail))
+    }
+
     func record(_ outcome: DeliveryOutcome, of row: DeliveryRow, recipient: Recipient?) async throws {
         let delivery = row.delivery
         let number = delivery.attempts.count + 1
@@ -216,13 +225,7 @@ final class NotificationsEngine: Sendable {
             let now = transaction.now
             let at = EnvelopeTime.format(now)
             func deadLetter(_ detail: String) throws {
-                try store.update(
-                    delivery.id, state: .deadLettered, dueAt: nil, held: nil,
-                    attempt: DeliveryAttempt(at: at, outcome: "dead_lettered", detail: detail))
-                transaction.emit(
-                    DeliveryDeadLettered(
-                        delivery: delivery.id, recipient: delivery.recipient, channel: delivery.channel,
-                        attempt: number, detail: detail))
+                try Self.deadLetter(delivery, attempt: number, detail: detail, in: transaction)
             }
             switch outcome {
             case .sent(let detail):

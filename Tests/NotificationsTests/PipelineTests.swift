@@ -152,6 +152,21 @@ final class ScriptedCourier: Courier {
         #expect(dead.allSatisfy { $0.attempts.first?.detail.contains("max_queue_per_recipient") == true })
     }
 
+    /// The same bound when one event reaches many recipients, whose queues are counted in one pass.
+    @Test func theBoundHoldsForAManyRecipientFanOut() async throws {
+        let setup = try await Setup.start(configuration: ["max_queue_per_recipient": "1"])
+        defer { Task { await setup.harness.close() } }
+        for index in 0..<70 {
+            try await setup.recipient("fp-\(index)", quiet: .standard)
+            _ = try await setup.subscribe("fp-\(index)")
+        }
+        try await setup.register("Pakse")
+        try await setup.register("Thakhek")
+        _ = try await setup.waitFor(.deadLettered, count: 70)
+        #expect(try await setup.deliveries(.queued).count == 70)
+        #expect(Set(try await setup.deliveries(.deadLettered).map(\.recipient)).count == 70)
+    }
+
     @Test func aFilterByActorNotifiesOnlyOfThatActor() async throws {
         let setup = try await Setup.start()
         defer { Task { await setup.harness.close() } }

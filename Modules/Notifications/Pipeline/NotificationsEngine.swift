@@ -59,7 +59,10 @@ final class NotificationsEngine: Sendable {
                     }
                 }
             }
-            var waiting: [String: Int] = [:]
+            // What waits already for each recipient: counted one by one for a few, in one pass for many.
+            let recipients = Set(work.map(\.2.id))
+            var waiting = recipients.count > 64 ? try store.waitingByRecipient() : [:]
+            if recipients.count > 64 { for id in recipients where waiting[id] == nil { waiting[id] = 0 } }
             let limit = self.settings.maxQueuePerRecipient
             for (event, subscription, recipient) in work {
                 var row = self.composer.compose(event, for: subscription, recipient: recipient, now: now)

@@ -168,6 +168,21 @@ struct NotificationsStore {
             arguments: [recipient]) ?? 0
     }
 
+    /// The same for every recipient with something waiting, in one pass over what waits.
+    func waitingByRecipient() throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT recipient, COUNT(*) AS n FROM notifications_deliveries
+                WHERE state IN ('queued', 'digest') GROUP BY recipient
+                """)
+        {
+            counts[row["recipient"]] = row["n"]
+        }
+        return counts
+    }
+
     func id(forKey key: String) throws -> Int64? {
         try Int64.fetchOne(db, sql: "SELECT id FROM notifications_deliveries WHERE key = ?", arguments: [key])
     }

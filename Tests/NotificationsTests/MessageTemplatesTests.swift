@@ -45,6 +45,18 @@ import Testing
         #expect(message.language == "en")
     }
 
+    /// A list in a text template is one line per item.
+    @Test func listsInTextAreOneLineEach() throws {
+        let templates = try MessageTemplates.load(directory: nil)
+        let data: [String: Any] = [
+            "recipient": ["name": "Bảo"],
+            "event": ["need": "n-1", "entries": [["id": "o-1", "score": 71.5], ["id": "o-2", "score": 64.0]]],
+        ]
+        let message = templates.render(topic: "matching.shortlist.changed", language: "en", data: data)
+        #expect(message.subject == "New matches for need n-1")
+        #expect(message.text.contains("The shortlist changed:\n- o-1 (71.5 points)\n- o-2 (64.0 points)\n"))
+    }
+
     @Test func aLanguageFallsBackToEnglishThenToTheDefault() throws {
         let templates = try MessageTemplates.load(directory: nil)
         #expect(

@@ -274,7 +274,10 @@ final class ScriptedCourier: Courier {
         #expect(sent.count == 1 && sent[0].topic == "digest" && sent[0].seqs.count == 2)
         let message = try #require(setup.courier.messages.first)
         #expect(message.subject == "2 cập nhật từ Concord")
-        #expect(message.text.contains("Huế") || message.text.contains("registry.actor.registered"))
+        // Each entry is a line with its local time (Vientiane, +07) and its subject (the default's: the topic).
+        let entryLines = message.text.split(separator: "\n").filter { $0.hasPrefix("- 2026-11-22 17:00 +07:") }
+        #expect(entryLines == Array(repeating: "- 2026-11-22 17:00 +07: registry.actor.registered", count: 2))
+        #expect(message.subject == "2 cập nhật từ Concord" && message.text.hasPrefix("Kính gửi Agnès Dupont,"))
         #expect(try await setup.deliveries(.digested).count == 2)
     }
 

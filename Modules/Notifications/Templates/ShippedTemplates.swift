@@ -35,7 +35,7 @@ enum ShippedTemplates {
             "en": Parts(
                 subject: "{{count}} updates from Concord",
                 text:
-                    "Dear {{recipient.name}},\n\n{{count}} updates up to {{local_time}}:\n{{#entries}}\n- {{local_time}}: {{subject}}{{/entries}}"
+                    "Dear {{recipient.name}},\n\n{{count}} updates up to {{local_time}}:\n{{#entries}}- {{local_time}}: {{subject}}\n{{/entries}}"
                     + footerText,
                 html: html(
                     "<p>Dear {{recipient.name}},</p><p>{{count}} updates up to {{local_time}}:</p><ul>{{#entries}}<li>{{local_time}}: {{subject}}</li>{{/entries}}</ul>"
@@ -43,7 +43,7 @@ enum ShippedTemplates {
             "vi": Parts(
                 subject: "{{count}} cập nhật từ Concord",
                 text:
-                    "Kính gửi {{recipient.name}},\n\n{{count}} cập nhật đến {{local_time}}:\n{{#entries}}\n- {{local_time}}: {{subject}}{{/entries}}"
+                    "Kính gửi {{recipient.name}},\n\n{{count}} cập nhật đến {{local_time}}:\n{{#entries}}- {{local_time}}: {{subject}}\n{{/entries}}"
                     + footerText,
                 html: html(
                     "<p>Kính gửi {{recipient.name}},</p><p>{{count}} cập nhật đến {{local_time}}:</p><ul>{{#entries}}<li>{{local_time}}: {{subject}}</li>{{/entries}}</ul>"
@@ -128,7 +128,7 @@ enum ShippedTemplates {
                 subject:
                     "New matches for {{#event.need}}need {{event.need}}{{/event.need}}{{#event.offer}}offer {{event.offer}}{{/event.offer}}",
                 text:
-                    "Dear {{recipient.name}},\n\nThe shortlist changed:\n{{#event.entries}}\n- {{id}} ({{score}} points){{/event.entries}}"
+                    "Dear {{recipient.name}},\n\nThe shortlist changed:\n{{#event.entries}}- {{id}} ({{score}} points)\n{{/event.entries}}"
                     + footerText,
                 html: html(
                     "<p>Dear {{recipient.name}},</p><p>The shortlist changed:</p><ol>{{#event.entries}}<li>{{id}} ({{score}} points)</li>{{/event.entries}}</ol>"

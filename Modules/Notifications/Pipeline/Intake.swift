@@ -93,19 +93,18 @@ struct Composer: Sendable {
             due = cut
             held = "digest cut at \(local.format(cut))"
         } else if !isUrgent(event.topic) {
-            let window = local.nextWindow(from: now, recipient.quietHours)
-            if window > now {
-                due = window
-                held = "quiet hours until \(local.format(window))"
-            }
+            (due, held) = local.hold(now, recipient.quietHours)
         }
-        let body = Self.webhookBody(
-            type: event.topic, time: event.time,
-            data: .object([
-                "seq": .int(Int64(event.seq)), "source": .string(event.source),
-                "subscription": .string(subscription.id),
-                "subject": .string(message.subject), "payload": event.payload,
-            ]))
+        // Only a webhook sends the event itself (alone, or in a digest's `events`).
+        let body =
+            subscription.fields.channel == .webhook
+            ? Self.webhookBody(
+                type: event.topic, time: event.time,
+                data: .object([
+                    "seq": .int(Int64(event.seq)), "source": .string(event.source),
+                    "subscription": .string(subscription.id),
+                    "subject": .string(message.subject), "payload": event.payload,
+                ])) : ""
         let delivery = Delivery(
             id: 0, key: "\(event.seq)/\(subscription.id)", subscription: subscription.id, recipient: recipient.id,
             channel: subscription.fields.channel, topic: event.topic, seqs: [event.seq], state: state,
@@ -113,7 +112,7 @@ struct Composer: Sendable {
             timeZone: "\(recipient.timeZone) (\(recipient.timeZoneSource))", attempts: [])
         return DeliveryRow(
             delivery: delivery, text: message.text, html: message.html, body: body,
-            dueAt: due.timeIntervalSince1970)
+            queuedAt: now.timeIntervalSince1970, dueAt: due.timeIntervalSince1970)
     }
 
     /// One digest for the entries of one subscription and cut.
@@ -127,7 +126,7 @@ struct Composer: Sendable {
             "recipient": ["name": recipient.name, "language": recipient.language, "time_zone": recipient.timeZone],
             "count": Int64(entries.count), "local_time": local.format(cutDate),
             "entries": entries.map { entry -> [String: Any] in
-                let time = Date(timeIntervalSince1970: Timestamps.seconds(entry.delivery.queuedAt))
+                let time = Date(timeIntervalSince1970: entry.queuedAt)
                 return [
                     "topic": entry.delivery.topic, "seq": Int64(entry.delivery.seqs.first ?? 0),
                     "time": entry.delivery.queuedAt, "local_time": local.format(time),
@@ -137,19 +136,15 @@ struct Composer: Sendable {
         ]
         if let unsubscribe = settings.listUnsubscribe { data["unsubscribe"] = unsubscribe }
         let message = templates.render(topic: "digest", language: recipient.language, data: data)
-        var due = now
-        var held: String?
-        let window = local.nextWindow(from: now, recipient.quietHours)
-        if window > now {
-            due = window
-            held = "quiet hours until \(local.format(window))"
-        }
-        let body = Self.webhookBody(
-            type: "notifications.digest", time: cutDate,
-            data: .object([
-                "subscription": .string(subscription), "subject": .string(message.subject),
-                "events": .array(entries.map { JSONValue.parse(Data($0.body.utf8)) ?? .null }),
-            ]))
+        let (due, held) = local.hold(now, recipient.quietHours)
+        let body =
+            channel == .webhook
+            ? Self.webhookBody(
+                type: "notifications.digest", time: cutDate,
+                data: .object([
+                    "subscription": .string(subscription), "subject": .string(message.subject),
+                    "events": .array(entries.map { JSONValue.parse(Data($0.body.utf8)) ?? .null }),
+                ])) : ""
         let key = "digest/\(subscription)/\(Int64(cut))"
         let delivery = Delivery(
             id: 0, key: key, subscription: subscription, recipient: recipient.id, channel: channel, topic: "digest",
@@ -157,7 +152,8 @@ struct Composer: Sendable {
             queuedAt: EnvelopeTime.format(now), dueAt: EnvelopeTime.format(due), held: held,
             timeZone: "\(recipient.timeZone) (\(recipient.timeZoneSource))", attempts: [])
         return DeliveryRow(
-            delivery: delivery, text: message.text, html: message.html, body: body, dueAt: due.timeIntervalSince1970)
+            delivery: delivery, text: message.text, html: message.html, body: body,
+            queuedAt: now.timeIntervalSince1970, dueAt: due.timeIntervalSince1970)
     }
 
     /// The Standard Webhooks payload: `type`, `timestamp` and `data`.

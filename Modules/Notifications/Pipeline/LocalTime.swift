@@ -87,6 +87,12 @@ struct LocalTime: Sendable {
         return candidate
     }
 
+    /// When something due at `instant` may go, and why it waits when it must: the end of quiet hours.
+    func hold(_ instant: Date, _ quiet: QuietHours) -> (due: Date, held: String?) {
+        let window = nextWindow(from: instant, quiet)
+        return window > instant ? (window, "quiet hours until \(format(window))") : (instant, nil)
+    }
+
     // MARK: Digests
 
     /// The next cut of a digest strictly after `instant`: the next full hour, or the next local `at` (on the

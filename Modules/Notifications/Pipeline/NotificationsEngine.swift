@@ -59,31 +59,24 @@ final class NotificationsEngine: Sendable {
                     }
                 }
             }
-            // What waits already for each recipient: counted one by one for a few, in one pass for many.
-            let recipients = Set(work.map(\.2.id))
-            var waiting = recipients.count > 64 ? try store.waitingByRecipient() : [:]
-            if recipients.count > 64 { for id in recipients where waiting[id] == nil { waiting[id] = 0 } }
+            var waiting = try store.waiting(for: Set(work.map(\.2.id)))
             let limit = self.settings.maxQueuePerRecipient
             for (event, subscription, recipient) in work {
                 var row = self.composer.compose(event, for: subscription, recipient: recipient, now: now)
                 row.lane = self.lane(subscription.fields.channel, recipient)
-                if waiting[recipient.id] == nil { waiting[recipient.id] = try store.waiting(for: recipient.id) }
-                if waiting[recipient.id]! >= limit {
+                if waiting[recipient.id, default: 0] >= limit {
                     // Bounded: past the limit, a delivery is kept as a dead letter (to retry once the recipient
                     // is reachable again), not queued behind thousands of others.
                     let detail =
                         "\(limit) deliveries already wait for recipient \(recipient.id) (modules.notifications.max_queue_per_recipient)"
-                    row.delivery.state = .deadLettered
-                    row.dueAt = nil
-                    row.delivery.held = nil
-                    guard try store.insert(row), let id = try store.id(forKey: row.delivery.key) else { continue }
+                    guard let id = try store.insert(row) else { continue }
                     row.delivery.id = id
                     try Self.deadLetter(row.delivery, attempt: 0, detail: detail, in: transaction)
                     continue
                 }
-                if try store.insert(row) {
+                if try store.insert(row) != nil {
                     queued += 1
-                    waiting[recipient.id]! += 1
+                    waiting[recipient.id, default: 0] += 1
                 }
             }
             try store.setCursor(max(try store.cursor(), events.map(\.seq).max()!))
@@ -185,7 +178,7 @@ final class NotificationsEngine: Sendable {
                 recipient: recipient, subscription: delivery.subscription, topic: delivery.topic,
                 subject: delivery.subject, text: row.text,
                 html: row.html, body: row.body,
-                queuedAt: Date(timeIntervalSince1970: Timestamps.seconds(delivery.queuedAt)),
+                queuedAt: Date(timeIntervalSince1970: row.queuedAt),
                 attempt: delivery.attempts.count)
             outcome = await courier.deliver(message)
         } else if recipient == nil {
@@ -247,12 +240,8 @@ final class NotificationsEngine: Sendable {
                 var due = now.addingTimeInterval(max(delay, after ?? 0))
                 var held = after.map { "Retry-After \(Int($0)) s" } ?? "backoff after attempt \(number)"
                 if !urgent, let recipient {
-                    let local = LocalTime.of(recipient.timeZone)
-                    let window = local.nextWindow(from: due, recipient.quietHours)
-                    if window > due {
-                        due = window
-                        held = "quiet hours until \(local.format(window))"
-                    }
+                    let (window, quiet) = LocalTime.of(recipient.timeZone).hold(due, recipient.quietHours)
+                    if let quiet { (due, held) = (window, quiet) }
                 }
                 try store.update(
                     delivery.id, state: .queued, dueAt: due.timeIntervalSince1970, held: held,

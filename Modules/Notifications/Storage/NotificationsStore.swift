@@ -11,6 +11,8 @@ struct DeliveryRow: Sendable {
     var html: String
     /// The webhook body (JSON), or the digest entry's event for a digest.
     var body: String
+    /// When it was queued, and when it is due, in seconds since 1970, as the table keeps them.
+    var queuedAt: Double
     var dueAt: Double?
     /// What the dispatcher limits concurrent attempts by: the webhook's host, or `email`.
     var lane: String = ""
@@ -105,9 +107,9 @@ struct NotificationsStore {
 
     // MARK: Deliveries
 
-    /// Queues a delivery unless one with its key exists; returns whether it was new.
+    /// Queues a delivery unless one with its key exists; returns its id when it was new.
     @discardableResult
-    func insert(_ row: DeliveryRow) throws -> Bool {
+    func insert(_ row: DeliveryRow) throws -> Int64? {
         let statement = try BoundStatement(
             db,
             sql: """
@@ -128,13 +130,13 @@ struct NotificationsStore {
         statement.bind(row.text, at: 9)
         statement.bind(row.html, at: 10)
         statement.bind(row.body, at: 11)
-        statement.bind(Timestamps.seconds(delivery.queuedAt), at: 12)
+        statement.bind(row.queuedAt, at: 12)
         if let due = row.dueAt { statement.bind(due, at: 13) } else { statement.bind(nil as String?, at: 13) }
         statement.bind(delivery.held, at: 14)
         statement.bind(delivery.timeZone, at: 15)
         statement.bind(row.lane, at: 16)
         try statement.run()
-        return db.changesCount > 0
+        return db.changesCount > 0 ? db.lastInsertedRowID : nil
     }
 
     private static let columns =
@@ -155,36 +157,24 @@ struct NotificationsStore {
                     attempts: try Self.decoder.decode(
                         [DeliveryAttempt].self, from: Data((row["attempts"] as String).utf8)))
                 return DeliveryRow(
-                    delivery: delivery, text: row["text"], html: row["html"], body: row["body"], dueAt: due,
-                    lane: row["lane"])
+                    delivery: delivery, text: row["text"], html: row["html"], body: row["body"],
+                    queuedAt: row["queued_at"], dueAt: due, lane: row["lane"])
             }
     }
 
-    /// How many deliveries wait for `recipient`: queued, or gathered for a digest.
-    func waiting(for recipient: String) throws -> Int {
-        try Int.fetchOne(
-            db,
-            sql: "SELECT COUNT(*) FROM notifications_deliveries WHERE recipient = ? AND state IN ('queued', 'digest')",
-            arguments: [recipient]) ?? 0
-    }
-
-    /// The same for every recipient with something waiting, in one pass over what waits.
-    func waitingByRecipient() throws -> [String: Int] {
+    /// How many deliveries wait (queued, or gathered for a digest) for each of `recipients` that has any:
+    /// counted one by one for a few, in one pass over what waits for many.
+    func waiting(for recipients: Set<String>) throws -> [String: Int] {
+        let sql = "SELECT recipient, COUNT(*) AS n FROM notifications_deliveries WHERE state IN ('queued', 'digest')"
+        let rows =
+            recipients.count > 64
+            ? try Row.fetchAll(db, sql: sql + " GROUP BY recipient")
+            : try recipients.sorted().flatMap { id in
+                try Row.fetchAll(db, sql: sql + " AND recipient = ? GROUP BY recipient", arguments: [id])
+            }
         var counts: [String: Int] = [:]
-        for row in try Row.fetchAll(
-            db,
-            sql: """
-                SELECT recipient, COUNT(*) AS n FROM notifications_deliveries
-                WHERE state IN ('queued', 'digest') GROUP BY recipient
-                """)
-        {
-            counts[row["recipient"]] = row["n"]
-        }
+        for row in rows { counts[row["recipient"]] = row["n"] }
         return counts
-    }
-
-    func id(forKey key: String) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT id FROM notifications_deliveries WHERE key = ?", arguments: [key])
     }
 
     func delivery(_ id: Int64) throws -> DeliveryRow? {

@@ -73,7 +73,8 @@ struct Composer: Sendable {
     func isUrgent(_ topic: String) -> Bool { settings.urgentTopics.contains { topic.hasPrefix($0) } }
 
     func compose(
-        _ event: IncomingEvent, for subscription: NotificationSubscription, recipient: Recipient, now: Date
+        _ event: IncomingEvent, for subscription: NotificationSubscription, recipient: Recipient, now: Date,
+        payloadJSON: () -> Data?
     ) -> DeliveryRow {
         let local = LocalTime.of(recipient.timeZone)
         var data: [String: Any] = [
@@ -95,16 +96,28 @@ struct Composer: Sendable {
         } else if !isUrgent(event.topic) {
             (due, held) = local.hold(now, recipient.quietHours)
         }
-        // Only a webhook sends the event itself (alone, or in a digest's `events`).
-        let body =
-            subscription.fields.channel == .webhook
-            ? Self.webhookBody(
-                type: event.topic, time: event.time,
-                data: .object([
-                    "seq": .int(Int64(event.seq)), "source": .string(event.source),
-                    "subscription": .string(subscription.id),
-                    "subject": .string(message.subject), "payload": event.payload,
-                ])) : ""
+        // Only a webhook sends the event itself (alone, or in a digest's `events`); its payload is encoded once
+        // for all the subscriptions it reaches (`payloadJSON`).
+        var body = ""
+        if subscription.fields.channel == .webhook, let payload = payloadJSON() {
+            var json = JSONBytes(capacity: payload.count + 256)
+            json.raw("{\"type\":")
+            json.string(event.topic)
+            json.raw(",\"timestamp\":")
+            json.string(EnvelopeTime.format(event.time))
+            json.raw(",\"data\":{\"seq\":")
+            json.integer(event.seq)
+            json.raw(",\"source\":")
+            json.string(event.source)
+            json.raw(",\"subscription\":")
+            json.string(subscription.id)
+            json.raw(",\"subject\":")
+            json.string(message.subject)
+            json.raw(",\"payload\":")
+            json.raw(payload)
+            json.raw("}}")
+            body = String(decoding: json.bytes, as: UTF8.self)
+        }
         let delivery = Delivery(
             id: 0, key: "\(event.seq)/\(subscription.id)", subscription: subscription.id, recipient: recipient.id,
             channel: subscription.fields.channel, topic: event.topic, seqs: [event.seq], state: state,

@@ -61,8 +61,14 @@ final class NotificationsEngine: Sendable {
             }
             var waiting = try store.waiting(for: Set(work.map(\.2.id)))
             let limit = self.settings.maxQueuePerRecipient
+            var payloads: [UInt64: Data] = [:]
             for (event, subscription, recipient) in work {
-                var row = self.composer.compose(event, for: subscription, recipient: recipient, now: now)
+                var row = self.composer.compose(event, for: subscription, recipient: recipient, now: now) {
+                    if let known = payloads[event.seq] { return known }
+                    let encoded = try? JSONStreamEncoder.encode(event.payload)
+                    payloads[event.seq] = encoded
+                    return encoded
+                }
                 row.lane = self.lane(subscription.fields.channel, recipient)
                 if waiting[recipient.id, default: 0] >= limit {
                     // Bounded: past the limit, a delivery is kept as a dead letter (to retry once the recipient

@@ -55,6 +55,7 @@ struct NotificationsStore {
                     CREATE INDEX notifications_deliveries_due ON notifications_deliveries (state, due_at);
                     CREATE INDEX notifications_deliveries_recipient ON notifications_deliveries (recipient, id);
                     CREATE INDEX notifications_deliveries_waiting ON notifications_deliveries (recipient, state);
+                    CREATE INDEX notifications_deliveries_lane ON notifications_deliveries (state, lane, due_at);
                     CREATE TABLE notifications_cursor (key INTEGER PRIMARY KEY CHECK (key = 1), seq INTEGER NOT NULL);
                     """)
         }
@@ -182,18 +183,24 @@ struct NotificationsStore {
     }
 
     /// Queued deliveries due by `now`, the earliest first, leaving out those in flight and the lanes that are full.
-    func due(by now: Double, excluding ids: Set<Int64>, lanes: Set<String>, limit: Int) throws -> [DeliveryRow] {
-        var sql = "WHERE state = 'queued' AND due_at <= ?"
-        var arguments: StatementArguments = [now]
-        if !ids.isEmpty {
-            sql += " AND id NOT IN (\(Array(repeating: "?", count: ids.count).joined(separator: ",")))"
-            arguments += StatementArguments(Array(ids))
+    ///
+    /// Read lane by lane through the `(state, lane, due_at)` index, so a full lane's backlog (a dead endpoint's
+    /// thousands of retries) is never walked past by the scans that the other lanes' attempts cause.
+    func due(by now: Double, excluding ids: Set<Int64>, lanes full: Set<String>, limit: Int) throws -> [DeliveryRow] {
+        let lanes = try String.fetchAll(
+            db, sql: "SELECT DISTINCT lane FROM notifications_deliveries WHERE state = 'queued' AND due_at <= ?",
+            arguments: [now])
+        var found: [DeliveryRow] = []
+        for lane in lanes where !full.contains(lane) {
+            var sql = "WHERE state = 'queued' AND lane = ? AND due_at <= ?"
+            var arguments: StatementArguments = [lane, now]
+            if !ids.isEmpty {
+                sql += " AND id NOT IN (\(Array(repeating: "?", count: ids.count).joined(separator: ",")))"
+                arguments += StatementArguments(Array(ids))
+            }
+            found += try rows(sql + " ORDER BY due_at, id LIMIT ?", arguments + [limit])
         }
-        if !lanes.isEmpty {
-            sql += " AND lane NOT IN (\(Array(repeating: "?", count: lanes.count).joined(separator: ",")))"
-            arguments += StatementArguments(Array(lanes))
-        }
-        return try rows(sql + " ORDER BY due_at, id LIMIT ?", arguments + [limit])
+        return Array(found.sorted { ($0.dueAt ?? 0, $0.delivery.id) < ($1.dueAt ?? 0, $1.delivery.id) }.prefix(limit))
     }
 
     /// The earliest time after `now` something is due (a delivery or a digest cut).

@@ -104,6 +104,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Exporting",
+            dependencies: [
+                "ConcordKit", "Contracts", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            path: "Modules/Exporting",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Ledger",
             dependencies: ["ConcordKit", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Modules/Examples/Ledger",
@@ -149,6 +159,7 @@ let package = Package(
                 "ConcordKit",
                 "Bus",
                 "Contracts",
+                "Exporting",
                 "Gateway",
                 "Matching",
                 "Notifications",
@@ -190,6 +201,7 @@ let package = Package(
                 "Bus",
                 "Contracts",
                 "DaemonSupport",
+                "Exporting",
                 "Gateway",
                 "Matching",
                 "Notifications",
@@ -243,6 +255,11 @@ let package = Package(
         .testTarget(
             name: "NotificationsTests",
             dependencies: ["Notifications", "Registry", "ConcordKit", "ConcordTesting", "Contracts"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ExportingTests",
+            dependencies: ["Exporting", "Registry", "Scheduling", "ConcordKit", "ConcordTesting", "Contracts"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import Bus
 public import ConcordKit
+import Exporting
 import Foundation
 import Gateway
 public import Logging
@@ -15,8 +16,18 @@ import Synchronization
 public enum Daemon {
     /// The modules `concordd` loads besides the built-in `system` module.
     public static let modules: [any Module] = [
-        RegistryModule(), SchedulingModule(), MatchingModule(), NotificationsModule(),
+        RegistryModule(), SchedulingModule(), MatchingModule(), NotificationsModule(), ExportingModule(),
     ]
+
+    /// The `modules.*` sections, with the defaults that depend on the data directory: exports go to `exports/` in it.
+    static func moduleConfiguration(_ configuration: DaemonConfiguration) -> [String: [String: String]] {
+        var modules = configuration.modules
+        if modules["exporting", default: [:]]["directory"] == nil {
+            modules["exporting", default: [:]]["directory"] =
+                URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("exports").path
+        }
+        return modules
+    }
 
     /// Installs the journald-friendly stderr handler for the whole process.
     public static func bootstrapLogging(level: Logger.Level) {
@@ -36,7 +47,7 @@ public enum Daemon {
         let options = RuntimeOptions(
             dataDirectory: configuration.dataDirectory,
             heartbeatInterval: configuration.heartbeatInterval,
-            moduleConfiguration: configuration.modules,
+            moduleConfiguration: moduleConfiguration(configuration),
             maxWritesPerTransaction: configuration.maxWritesPerTransaction
         )
         let runtimeBox = RuntimeReference()

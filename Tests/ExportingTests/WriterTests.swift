@@ -1,0 +1,221 @@
+import ConcordKit
+import Contracts
+import Foundation
+import Testing
+
+@testable import Exporting
+
+/// The writers' own rules: CSV quoting, iCalendar escaping and folding, VTIMEZONE rules from the zone data,
+/// atomic files and the exports folder.
+@Suite struct WriterTests {
+    static func folder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "concord-exporting-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func csvQuotesOnlyWhatNeedsItAndDoublesQuotes() {
+        var line = ""
+        for field in ["Huế", "Душанбе", "ນະຄອນຫຼວງວຽງຈັນ", "Hanoi, Vietnam", "the \"Mekong\" corridor", "two\nlines", ""]
+        {
+            CSVWriter<Int>.appendField(field, to: &line)
+            line += "|"
+        }
+        #expect(
+            line
+                == "Huế|Душанбе|ນະຄອນຫຼວງວຽງຈັນ|\"Hanoi, Vietnam\"|\"the \"\"Mekong\"\" corridor\"|\"two\nlines\"||")
+    }
+
+    @Test func aCSVTableWritesHeaderRowsAndAnEmptyFieldForAbsentValues() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let table = TableDefinition<(String, Int?)>(
+            name: "cities", title: "Cities",
+            columns: [
+                Column(name: "name", type: "string", description: "Name", required: true) { $0.0 },
+                Column(name: "population", type: "integer", description: "Inhabitants") { $0.1.map(String.init) },
+            ], primaryKey: ["name"])
+        let writer = try CSVWriter(table, in: folder)
+        try writer.append(("Huế", 652_572))
+        try writer.append(("Душанбе, TJ", nil))
+        let digest = try writer.commit()
+        let text = try String(contentsOf: folder.appendingPathComponent("cities.csv"), encoding: .utf8)
+        #expect(text == "name,population\r\nHuế,652572\r\n\"Душанбе, TJ\",\r\n")
+        #expect(digest.bytes == text.utf8.count)
+        #expect(writer.rows == 2)
+        // An empty table is a header alone.
+        let empty = try CSVWriter(
+            TableDefinition<Int>(
+                name: "none", title: "None",
+                columns: table.columns.map { _ in
+                    Column(name: "x", type: "string", description: "x") { String($0) }
+                }.prefix(1).map { $0 }, primaryKey: ["x"]), in: folder)
+        _ = try empty.commit()
+        #expect(try String(contentsOf: folder.appendingPathComponent("none.csv"), encoding: .utf8) == "x\r\n")
+    }
+
+    @Test func anOutputFileAppearsWholeOrNotAtAllAndItsDigestIsTheFilesSHA256() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = try OutputFile(name: "a.txt", in: folder)
+        try file.write(String(repeating: "x", count: 200_000))
+        // Until committed, only the temporary file exists.
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("a.txt").path))
+        let digest = try file.commit()
+        #expect(digest.bytes == 200_000)
+        // sha256 of 200 000 'x', as `sha256sum` computes it.
+        let expected = try Self.sha256sum(folder.appendingPathComponent("a.txt"))
+        #expect(digest.sha256 == expected)
+        #expect((try FileManager.default.contentsOfDirectory(atPath: folder.path)) == ["a.txt"])
+        // A file dropped before commit leaves nothing behind.
+        do { _ = try OutputFile(name: "b.txt", in: folder) }
+        #expect((try FileManager.default.contentsOfDirectory(atPath: folder.path)) == ["a.txt"])
+    }
+
+    static func sha256sum(_ file: URL) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        process.arguments = [file.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(String(decoding: output, as: UTF8.self).prefix(64))
+    }
+
+    @Test(arguments: ["/etc", "../up", "a/../../b", ".hidden", "a//b", "a b", "x/y/z/w/v", ""])
+    func aPathOutsideTheExportsDirectoryIsRefusedNamingTheField(_ path: String) {
+        #expect {
+            try ExportFolder.target(path, field: "path")
+        } throws: { error in
+            (error as? ConcordError)?.code == .badRequest
+                && (error as? ConcordError)?.message.hasPrefix("path:") == true
+        }
+    }
+
+    @Test func aFinishedRunIsNamedByLatestAndPruningKeepsIt() throws {
+        let root = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = ExportFolder(root: root)
+        for run in ["r1", "r2"] {
+            let runFolder = try folder.begin(target: "mekong/calendar", run: run)
+            let file = try OutputFile(name: "calendar.ics", in: runFolder)
+            try file.write(run)
+            let digest = try file.commit()
+            let manifest = try folder.finish(target: "mekong/calendar", run: run, files: [digest])
+            #expect(manifest.bytes == 64 + 2 + "calendar.ics\n".utf8.count)
+        }
+        #expect(folder.latestRun(target: "mekong/calendar") == "r2")
+        let latest = root.appendingPathComponent("mekong/calendar/latest/calendar.ics")
+        #expect(try String(contentsOf: latest, encoding: .utf8) == "r2")
+        folder.prune(target: "mekong/calendar", runs: ["r1", "r2"])
+        #expect(!folder.exists(target: "mekong/calendar", run: "r1"))
+        #expect(folder.exists(target: "mekong/calendar", run: "r2"))
+    }
+
+    // MARK: iCalendar
+
+    @Test func textIsEscapedAndLinesFoldAt75OctetsWithoutSplittingACharacter() {
+        #expect(ContentLines.escape("a;b,c\\d\ne") == "a\\;b\\,c\\\\d\\ne")
+        var lines = ContentLines()
+        let title = String(repeating: "ນະຄອນຫຼວງວຽງຈັນ; Huế, Душанбе ", count: 6)
+        lines.text("SUMMARY", title)
+        let physical = lines.text.components(separatedBy: "\r\n").dropLast()
+        #expect(physical.count > 1)
+        for line in physical {
+            #expect(line.utf8.count <= 75)
+            // Every piece is whole UTF-8 on its own.
+            #expect(String(validating: Array(line.utf8), as: UTF8.self) != nil)
+        }
+        #expect(physical.dropFirst().allSatisfy { $0.hasPrefix(" ") })
+        // Unfolded, the value is the escaped title again.
+        let unfolded = physical.enumerated().map { $0.offset == 0 ? $0.element : String($0.element.dropFirst()) }
+            .joined()
+        #expect(unfolded == "SUMMARY:" + ContentLines.escape(title))
+        // A short line is one line.
+        var short = ContentLines()
+        short.raw("VERSION", "2.0")
+        #expect(short.text == "VERSION:2.0\r\n")
+    }
+
+    static func instant(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
+
+    @Test func berlinGetsTwoOpenEndedYearlyRulesOnTheLastSundays() {
+        let observances = TimeZoneRules.observances(
+            TimeZone(identifier: "Europe/Berlin")!, from: Self.instant("2026-01-01T00:00:00Z"),
+            to: Self.instant("2028-12-31T00:00:00Z"))
+        #expect(
+            observances.contains(
+                TimeZoneRules.Observance(
+                    daylight: true, offsetFrom: 3600, offsetTo: 7200, start: "20250330T020000",
+                    rule: "FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU")))
+        #expect(
+            observances.contains(
+                TimeZoneRules.Observance(
+                    daylight: false, offsetFrom: 7200, offsetTo: 3600, start: "20251026T030000",
+                    rule: "FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU")))
+        #expect(observances.count == 2)
+    }
+
+    @Test func aZoneWithoutChangesHasOneStandardOffset() {
+        let observances = TimeZoneRules.observances(
+            TimeZone(identifier: "Asia/Vientiane")!, from: Self.instant("2027-01-01T00:00:00Z"),
+            to: Self.instant("2027-12-31T00:00:00Z"))
+        #expect(observances.count == 1)
+        #expect(observances[0].offsetFrom == 25_200 && observances[0].offsetTo == 25_200 && observances[0].rule == nil)
+        #expect(TimeZoneRules.offset(25_200) == "+0700" && TimeZoneRules.name(25_200) == "+07")
+        #expect(TimeZoneRules.offset(-12_600) == "-0330" && TimeZoneRules.name(19_800) == "+0530")
+    }
+
+    @Test func historicalChangesAreWrittenOneByOneWithTheirOffsets() {
+        // Pyongyang moved to UTC+8:30 on 2015-08-15 and back to UTC+9 on 2018-05-05.
+        let observances = TimeZoneRules.observances(
+            TimeZone(identifier: "Asia/Pyongyang")!, from: Self.instant("2015-01-01T00:00:00Z"),
+            to: Self.instant("2019-01-01T00:00:00Z"))
+        #expect(observances.count == 3)
+        #expect(
+            observances.contains {
+                $0.offsetFrom == 32_400 && $0.offsetTo == 30_600 && $0.start == "20150815T000000" && $0.rule == nil
+            })
+        #expect(
+            observances.contains {
+                $0.offsetFrom == 30_600 && $0.offsetTo == 32_400 && $0.start == "20180504T233000" && $0.rule == nil
+            })
+    }
+
+    @Test func aRuleThatStoppedEndsWithUntil() {
+        // São Paulo kept daylight saving until February 2019.
+        let observances = TimeZoneRules.observances(
+            TimeZone(identifier: "America/Sao_Paulo")!, from: Self.instant("2015-01-01T00:00:00Z"),
+            to: Self.instant("2022-01-01T00:00:00Z"))
+        #expect(observances.allSatisfy { $0.rule.map { $0.contains("UNTIL=") } ?? true }, "\(observances)")
+        #expect(observances.contains { $0.daylight && $0.rule != nil })
+    }
+
+    @Test func aFeedHasItsHeaderZonesAndEventsWithAlarmsAndOverrides() throws {
+        let meeting = Meeting(
+            id: "m1",
+            fields: MeetingFields(
+                kind: .plenary, title: "12th Plenary Meeting, Huế", number: 12, venue: Venue(text: "Huế; Citadel"),
+                start: "2027-03-15T09:00:00", end: "2027-03-15T17:00:00", timeZone: "Asia/Ho_Chi_Minh",
+                reminders: ["P7D"]),
+            startUTC: "2027-03-15T02:00:00Z", endUTC: "2027-03-15T10:00:00Z", version: 2)
+        let calendar = ICalendar(
+            name: "ANMC21", headSeq: 42, generatedAt: Self.instant("2026-12-05T10:00:00Z"), meetings: [meeting],
+            series: [], horizon: Self.instant("2029-12-05T10:00:00Z"))
+        var text = ""
+        let counts = try calendar.write { text += $0 }
+        #expect(counts["meetings"] == 1)
+        #expect(text.hasPrefix("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Concord//Concord "))
+        for line in [
+            "NAME:ANMC21", "REFRESH-INTERVAL;VALUE=DURATION:PT12H", "X-CONCORD-HEAD-SEQ:42", "TZID:Asia/Ho_Chi_Minh",
+            "UID:m1@concord", "DTSTAMP:20261205T100000Z", "DTSTART;TZID=Asia/Ho_Chi_Minh:20270315T090000",
+            "SUMMARY:12th Plenary Meeting\\, Huế", "LOCATION:Huế\\; Citadel", "TRIGGER:-P7D", "SEQUENCE:1",
+        ] {
+            #expect(text.contains("\r\n" + line + "\r\n"), "\(line)")
+        }
+        #expect(text.hasSuffix("END:VCALENDAR\r\n"))
+    }
+}

@@ -10,7 +10,12 @@ import Foundation
 /// It reads the registry and scheduling with their queries only, all at one point of the journal (the run's
 /// `head_seq`), and imports no other module.
 public struct ExportingModule: Module {
-    public init() {}
+    /// Writers by format that replace the real ones: for tests of runs that fail half-way.
+    let writers: [ExportFormat: any ExportWriter]
+
+    public init() { writers = [:] }
+
+    init(writers: [ExportFormat: any ExportWriter]) { self.writers = writers }
 
     public var descriptor: ModuleDescriptor {
         ModuleDescriptor(
@@ -26,7 +31,7 @@ public struct ExportingModule: Module {
     public func start(context: ModuleContext) async throws {
         let settings = try Settings(context.configuration)
         try FileManager.default.createDirectory(at: settings.directory, withIntermediateDirectories: true)
-        let exporter = Exporter(context: context, settings: settings)
+        let exporter = Exporter(context: context, settings: settings, writers: writers)
         let schedules = Schedules(context: context, exporter: exporter)
         let store = context.store
 

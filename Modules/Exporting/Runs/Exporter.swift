@@ -39,15 +39,18 @@ struct Exporter: Sendable {
     let context: ModuleContext
     let settings: Settings
     let folder: ExportFolder
+    let writers: [ExportFormat: any ExportWriter]
 
-    init(context: ModuleContext, settings: Settings) {
+    init(context: ModuleContext, settings: Settings, writers: [ExportFormat: any ExportWriter] = [:]) {
         self.context = context
         self.settings = settings
+        self.writers = writers
         folder = ExportFolder(root: settings.directory)
     }
 
-    static func writer(for format: ExportFormat) -> any ExportWriter {
-        switch format {
+    func writer(for format: ExportFormat) -> any ExportWriter {
+        if let writer = writers[format] { return writer }
+        return switch format {
         case .datapackage: DataPackageWriter()
         case .popolo: PopoloWriter()
         case .ical: ICalendarWriter()
@@ -119,6 +122,8 @@ struct Exporter: Sendable {
         let sources = Sources(bus: context.bus)
         var network: Network?
         if let key = scope.network { network = try await sources.network(key, field: "scope.network") }
+        if let series = scope.series { _ = try await sources.requireSeries(series, field: "scope.series") }
+        if let actor = scope.participant { _ = try await sources.requireActor(actor, field: "scope.participant") }
         let started = context.clock.now()
         let id = Self.runID(started)
         var run = ExportRun(
@@ -150,7 +155,7 @@ struct Exporter: Sendable {
             let job = ExportJob(
                 format: request.format, scope: scope, network: network, folder: runFolder, headSeq: head,
                 generatedAt: started, sources: sources)
-            let output = try await Self.writer(for: request.format).write(job)
+            let output = try await writer(for: request.format).write(job)
             // Still the only writer? Past max_pause the session ends, and the files may mix two states.
             do {
                 try await session.append { _ in }

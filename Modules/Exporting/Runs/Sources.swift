@@ -63,8 +63,26 @@ struct Sources: Sendable {
         return found
     }
 
-    func memberships(network: String? = nil) async throws -> [Membership] {
+    func memberships(network: String) async throws -> [Membership] {
         try await send(ListMemberships(network: network)).memberships
+    }
+
+    /// A series by id; `bad_request` naming `field` when there is none.
+    func requireSeries(_ id: String, field: String) async throws -> SeriesDetail {
+        do {
+            return try await seriesDetail(id)
+        } catch let error as ConcordError where error.code == .notFound {
+            throw ConcordError.badRequest("\(field): no series \"\(id.prefix(80))\"")
+        }
+    }
+
+    /// An actor by id; `bad_request` naming `field` when there is none.
+    func requireActor(_ id: String, field: String) async throws -> ActorRecord {
+        do {
+            return try await actor(id)
+        } catch let error as ConcordError where error.code == .notFound {
+            throw ConcordError.badRequest("\(field): no actor \"\(id.prefix(80))\"")
+        }
     }
 
     func declarations(network: String? = nil) async throws -> [Declaration] {

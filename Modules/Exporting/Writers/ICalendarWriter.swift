@@ -20,12 +20,12 @@ struct ICalendarWriter: ExportWriter {
             series = try await sources.series(network: network.id)
             name = "\(network.name) (\(network.acronym))"
         } else if let id = job.scope.series {
-            let detail = try await Self.seriesDetail(id, sources: sources)
+            let detail = try await sources.requireSeries(id, field: "scope.series")
             series = [detail.series]
             name = detail.series.fields.title.replacingOccurrences(of: "{number}", with: "#")
                 .replacingOccurrences(of: "{ordinal}", with: "#")
         } else if let participant = job.scope.participant {
-            let actor = try await Self.participant(participant, sources: sources)
+            let actor = try await sources.requireActor(participant, field: "scope.participant")
             meetings = try await sources.meetings(actor: actor.id)
             series = try await sources.series().filter { series in
                 series.fields.host == actor.id || (series.fields.participants ?? []).contains { $0.actor == actor.id }
@@ -48,22 +48,6 @@ struct ICalendarWriter: ExportWriter {
         let file = try OutputFile(name: "calendar.ics", in: job.folder)
         let counts = try calendar.write { try file.write($0) }
         return ExportOutput(files: [try file.commit()], counts: counts)
-    }
-
-    private static func seriesDetail(_ id: String, sources: Sources) async throws -> SeriesDetail {
-        do {
-            return try await sources.seriesDetail(id)
-        } catch let error as ConcordError where error.code == .notFound {
-            throw ConcordError.badRequest("scope.series: no series \"\(id.prefix(80))\"")
-        }
-    }
-
-    private static func participant(_ id: String, sources: Sources) async throws -> ActorRecord {
-        do {
-            return try await sources.actor(id)
-        } catch let error as ConcordError where error.code == .notFound {
-            throw ConcordError.badRequest("scope.participant: no actor \"\(id.prefix(80))\"")
-        }
     }
 }
 

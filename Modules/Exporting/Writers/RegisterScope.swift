@@ -17,7 +17,15 @@ struct RegisterScope: Sendable {
         return try await sources.networks()
     }
 
-    func memberships() async throws -> [Membership] { try await sources.memberships(network: network?.id) }
+    /// The network's memberships, or every network's.
+    func memberships() async throws -> [Membership] {
+        if let network { return try await sources.memberships(network: network.id) }
+        var all: [Membership] = []
+        for network in try await sources.networks() {
+            all += try await sources.memberships(network: network.id)
+        }
+        return all
+    }
 
     func declarations() async throws -> [Declaration] { try await sources.declarations(network: network?.id) }
 

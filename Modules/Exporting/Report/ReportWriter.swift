@@ -49,7 +49,7 @@ struct ReportWriter: ExportWriter {
 
         // Meetings: one-off ones and every series' occurrences, by start.
         var sessions: [Session] = []
-        for meeting in try await sources.meetings(network: network.id) {
+        for meeting in try await sources.meetings(network: network) {
             sessions.append(
                 Session(
                     title: meeting.fields.title, start: meeting.fields.start,
@@ -58,7 +58,7 @@ struct ReportWriter: ExportWriter {
                     host: meeting.fields.host))
         }
         let horizon = ReportDates.adding(months: 36, to: review)
-        for series in try await sources.series(network: network.id) {
+        for series in try await sources.series(network: network) {
             let list = try await sources.occurrences(series.id, before: horizon + "T00:00:00Z")
             for occurrence in list.occurrences {
                 sessions.append(
@@ -146,13 +146,15 @@ struct ReportModel {
                     let label = "\(action.key) \(indicator.name)"
                     bars.append(
                         Self.bar(index: bars.count, label: label, then: progressThen, now: progressNow, light: light))
-                    return [
-                        "name": indicator.name, "unit": indicator.unit ?? "",
+                    var row: [String: Any] = [
+                        "name": indicator.name,
                         "baseline": Self.number(indicator.baseline), "target": Self.number(indicator.target),
                         "then": Self.number(then), "now": Self.number(now),
                         "progress": progressNow.map { "\(Int(($0 * 100).rounded()))%" } ?? "–",
-                        "light": light, "lightLabel": Self.lightLabel(light),
+                        "light": light, "lightLabel": Self.lightLabel(light, status: action.status),
                     ]
+                    if let unit = indicator.unit, !unit.isEmpty { row["unit"] = unit }
+                    return row
                 }
                 indicatorCount += indicators.count
                 return [
@@ -187,21 +189,22 @@ struct ReportModel {
         return (value - baseline) / (target - baseline)
     }
 
-    /// green: done or at least 75% of the way; amber: at least 40%; red: less, or delayed; grey: nothing to tell.
+    /// green: done or at least 75% of the way; amber: at least 40%; red: less, or delayed; grey: nothing to tell
+    /// (cancelled, not started and still at its baseline, or no figures).
     static func light(_ progress: Double?, status: ActionStatus) -> String {
         if status == .done { return "green" }
-        if status == .cancelled { return "grey" }
+        if status == .cancelled || (status == .planned && (progress ?? 0) <= 0) { return "grey" }
         guard let progress else { return status == .delayed ? "red" : "grey" }
         if status == .delayed { return progress >= 0.75 ? "amber" : "red" }
         return progress >= 0.75 ? "green" : progress >= 0.4 ? "amber" : "red"
     }
 
-    static func lightLabel(_ light: String) -> String {
+    static func lightLabel(_ light: String, status: ActionStatus) -> String {
         switch light {
         case "green": "on track"
         case "amber": "needs attention"
         case "red": "off track"
-        default: "no data"
+        default: status == .planned ? "not started" : status == .cancelled ? "cancelled" : "no data"
         }
     }
 

@@ -12,8 +12,8 @@ struct DataPackageWriter: ExportWriter {
         let memberships = try await register.memberships()
         let declarations = try await register.declarations()
         let plans = try await register.actionPlans()
-        let meetings = try await job.sources.meetings(network: job.network?.id)
-        let series = try await job.sources.series(network: job.network?.id)
+        let meetings = try await job.sources.meetings(network: job.network)
+        let series = try await job.sources.series(network: job.network)
 
         var files: [(resource: JSONValue, digest: ExportFileDigest)] = []
         var counts: [String: Int] = [:]
@@ -195,7 +195,8 @@ enum Tables {
                 actor in
                 guard let names = actor.fields.otherNames, !names.isEmpty,
                     let data = try? JSONStreamEncoder.encode(
-                        names.sorted { $0.key < $1.key }.reduce(into: JSONObject()) { $0[$1.key] = .string($1.value) })
+                        JSONValue.object(
+                            names.sorted { $0.key < $1.key }.reduce(into: JSONObject()) { $0[$1.key] = .string($1.value) }))
                 else { return nil }
                 return String(decoding: data, as: UTF8.self)
             },

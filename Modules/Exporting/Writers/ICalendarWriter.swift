@@ -16,8 +16,8 @@ struct ICalendarWriter: ExportWriter {
         var series: [Series] = []
         let name: String
         if let network = job.network {
-            meetings = try await sources.meetings(network: network.id)
-            series = try await sources.series(network: network.id)
+            meetings = try await sources.meetings(network: network)
+            series = try await sources.series(network: network)
             name = "\(network.name) (\(network.acronym))"
         } else if let id = job.scope.series {
             let detail = try await sources.requireSeries(id, field: "scope.series")

@@ -27,6 +27,8 @@ let benchmarks: [(name: String, run: () async throws -> Report)] = [
     ("notifications.webhooks", { try await NotificationsWorkloads.webhooks() }),
     ("notifications.fanout_digest", { try await NotificationsWorkloads.fanoutDigest() }),
     ("notifications.dead_endpoint", { try await NotificationsWorkloads.deadEndpoint() }),
+    ("exports.datapackage_250k", { try ExportsBenchmarks.datapackage250k() }),
+    ("exports.ical_10k", { try await ExportsBenchmarks.ical10k() }),
 ]
 
 let requested = Array(CommandLine.arguments.dropFirst())

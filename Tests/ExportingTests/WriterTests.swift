@@ -219,3 +219,77 @@ import Testing
         #expect(text.hasSuffix("END:VCALENDAR\r\n"))
     }
 }
+
+/// The JSON writers and the report's figures.
+@Suite struct DocumentTests {
+    static let hue = ActorRecord(
+        id: "a1",
+        fields: ActorFields(
+            name: "Huế", otherNames: ["vi": "Thành phố Huế", "lo": "ເມືອງເຫວ້"], kind: .city, country: "VN",
+            population: 652_572, timeZone: "Asia/Ho_Chi_Minh",
+            coordinates: Coordinates(latitude: 16.4637, longitude: 107.5909),
+            focalPoints: [FocalPoint(name: "Nguyễn Văn A", title: "International relations")]),
+        region: "035", regionName: "South-eastern Asia", version: 1)
+
+    static func object(_ data: Data) -> JSONValue? { JSONValue.parse(data) }
+
+    @Test func aFeatureIsAPointInLongitudeLatitudeOrderWithItsNetworks() throws {
+        let feature = try #require(
+            Self.object(try GeoJSONWriter.feature(Self.hue, point: Self.hue.fields.coordinates!, networks: ["UMCI"])))
+        #expect(feature["type"]?.stringValue == "Feature" && feature["id"]?.stringValue == "a1")
+        #expect(
+            feature["geometry"] == .object(["type": "Point", "coordinates": [.double(107.5909), .double(16.4637)]]))
+        #expect(feature["properties"]?["name"]?.stringValue == "Huế")
+        #expect(feature["properties"]?["networks"] == ["UMCI"])
+        #expect(feature["properties"]?["size_class"]?.stringValue == "intermediary")
+        #expect(feature["crs"] == nil)
+        // Coordinates out of range are an error, never a feature somewhere else on the map.
+        #expect(throws: ExportWriteError.self) {
+            try GeoJSONWriter.feature(Self.hue, point: Coordinates(latitude: 107.59, longitude: 16.46), networks: [])
+        }
+    }
+
+    @Test func popoloOrganizationsAndMembershipsNameBothSides() {
+        let organization = PopoloWriter.organization(Self.hue)
+        #expect(organization["classification"]?.stringValue == "city")
+        #expect(
+            organization["other_names"]
+                == [
+                    .object(["name": "ເມືອງເຫວ້", "note": "language: lo"]),
+                    .object(["name": "Thành phố Huế", "note": "language: vi"]),
+                ])
+        #expect(organization["area"]?["identifier"]?.stringValue == "VN")
+        let membership = PopoloWriter.membership(
+            Membership(
+                id: "m1", actor: "a1", network: "n1", role: .member, status: .active, start: "2024-02-27", end: nil,
+                basis: MembershipBasis(kind: .rule, rule: "r1", source: "m0"), version: 1))
+        #expect(membership["member"] == .object(["@type": "Organization", "id": "a1"]))
+        #expect(membership["organization_id"]?.stringValue == "n1")
+        #expect(membership["start_date"]?.stringValue == "2024-02-27" && membership["end_date"] == nil)
+        #expect(membership["basis"] == .object(["kind": "rule", "rule": "r1", "source": "m0"]))
+    }
+
+    @Test func theReportsShareOfTheWayAndLights() {
+        let indicator = Indicator(key: "k", name: "Coverage", baseline: 20, target: 80)
+        #expect(ReportModel.progress(50, indicator) == 0.5)
+        #expect(ReportModel.progress(nil, indicator) == nil)
+        #expect(ReportModel.progress(10, Indicator(key: "k", name: "Falls", baseline: 30, target: 10)) == 1)
+        #expect(ReportModel.light(0.8, status: .inProgress) == "green")
+        #expect(ReportModel.light(0.5, status: .inProgress) == "amber")
+        #expect(ReportModel.light(0.1, status: .inProgress) == "red")
+        #expect(ReportModel.light(0.9, status: .delayed) == "amber")
+        #expect(ReportModel.light(0, status: .planned) == "grey")
+        #expect(ReportModel.light(nil, status: .done) == "green")
+        #expect(ReportModel.bar(index: 0, label: "x", then: nil, now: 2, light: "green")["nowWidth"] as? Int == 360)
+    }
+
+    @Test func theReportEscapesWhatItShows() {
+        let html = ReportTemplate.shared.render([
+            "network": ["name": "<script>alert(1)</script> & Co", "acronym": "X\"Y"], "review": "2027-03-15",
+            "members": [["name": "Huế <b>", "country": "VN"]], "memberCount": 1,
+        ])
+        #expect(!html.contains("<script>alert") && html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"))
+        #expect(html.contains("X&quot;Y") && html.contains("Huế &lt;b&gt;"))
+        #expect(html.contains("No meeting in this period.") && html.contains("The network has no action plan."))
+    }
+}

@@ -49,6 +49,39 @@ import Testing
         #expect(decoded == actor)
     }
 
+    @Test(arguments: [
+        full,
+        ActorRecord(
+            id: "x", fields: ActorFields(name: "Osh", kind: .localGovernment, country: "KG"), region: "143",
+            regionName: "Central Asia", version: 1),
+        ActorRecord(
+            id: "y",
+            fields: ActorFields(
+                name: "", otherNames: [:], kind: .academia, country: "KZ", population: 0,
+                coordinates:
+                    Coordinates(latitude: 0.1, longitude: -180), languages: [], focalPoints: []),
+            region: "143", regionName: "", version: 0),
+    ])
+    func readsWhatCodableReads(_ actor: ActorRecord) throws {
+        let document = try Self.encoded(actor)
+        #expect(ActorDocument.read(Array(document.utf8)) == actor)
+    }
+
+    /// What the fast reader does not know, it leaves to `JSONDecoder`: nothing is dropped or misread.
+    @Test func aDocumentTheFastReaderDoesNotKnowIsLeftToJSONDecoder() throws {
+        let document = try Self.encoded(Self.full)
+        for changed in [
+            document.replacingOccurrences(of: #""region":"035""#, with: #""region":"035","motto":"x""#),
+            document.replacingOccurrences(of: #""population_year":2024"#, with: #""population_year":"2024""#),
+            document.replacingOccurrences(of: #""kind":"city""#, with: #""kind":"village""#),
+            document.replacingOccurrences(of: #""language":"vi""#, with: #""language":"vi","mobile":"1""#),
+            "[]", "{",
+        ] {
+            #expect(changed != document)
+            #expect(ActorDocument.read(Array(changed.utf8)) == nil, "\(changed.prefix(80))")
+        }
+    }
+
     /// A dictionary has no order of its own: names in other languages are written by language tag, every time.
     @Test func otherNamesComeInTheOrderOfTheirLanguageTags() throws {
         for _ in 0..<5 {

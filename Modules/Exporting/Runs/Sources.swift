@@ -38,14 +38,17 @@ struct Sources: Sendable {
         return network
     }
 
-    /// Every actor, a page at a time in name order.
+    /// Every actor, a page at a time in name order; the next page is asked for while `page` writes this one.
     func actors(_ page: ([ActorRecord]) throws -> Void) async throws {
-        var cursor: String?
-        repeat {
-            let reply = try await send(ListActors(cursor: cursor, limit: 1000))
+        var next = Task { try await send(ListActors(limit: 1000)) }
+        while true {
+            let reply = try await next.value
+            if let cursor = reply.next {
+                next = Task { try await send(ListActors(cursor: cursor, limit: 1000)) }
+            }
             try page(reply.actors)
-            cursor = reply.next
-        } while cursor != nil
+            if reply.next == nil { return }
+        }
     }
 
     func actor(_ id: String) async throws -> ActorRecord { try await send(GetActor(id: id)) }

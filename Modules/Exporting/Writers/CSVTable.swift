@@ -109,7 +109,14 @@ final class CSVWriter<Row> {
             return
         }
         line.append("\"")
-        line.append(field.replacingOccurrences(of: "\"", with: "\"\""))
+        if field.utf8.contains(UInt8(ascii: "\"")) {
+            for character in field {
+                if character == "\"" { line.append("\"") }
+                line.append(character)
+            }
+        } else {
+            line.append(field)
+        }
         line.append("\"")
     }
 }

@@ -196,7 +196,9 @@ enum Tables {
                 guard let names = actor.fields.otherNames, !names.isEmpty,
                     let data = try? JSONStreamEncoder.encode(
                         JSONValue.object(
-                            names.sorted { $0.key < $1.key }.reduce(into: JSONObject()) { $0[$1.key] = .string($1.value) }))
+                            names.sorted { $0.key < $1.key }.reduce(into: JSONObject()) {
+                                $0[$1.key] = .string($1.value)
+                            }))
                 else { return nil }
                 return String(decoding: data, as: UTF8.self)
             },

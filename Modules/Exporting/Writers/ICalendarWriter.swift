@@ -39,7 +39,9 @@ struct ICalendarWriter: ExportWriter {
         var feeds: [SeriesFeed] = []
         for item in series {
             let detail = try await sources.seriesDetail(item.id)
-            let occurrences = try await sources.occurrences(item.id, before: ExportJob.utc(horizon))
+            // A series that ends is read whole; an open-ended one up to the horizon.
+            let occurrences = try await sources.occurrences(
+                item.id, before: Self.isFinite(item.fields) ? nil : ExportJob.utc(horizon))
             feeds.append(SeriesFeed(detail: detail, occurrences: occurrences))
         }
         let calendar = ICalendar(
@@ -48,6 +50,14 @@ struct ICalendarWriter: ExportWriter {
         let file = try OutputFile(name: "calendar.ics", in: job.folder)
         let counts = try calendar.write { try file.write($0) }
         return ExportOutput(files: [try file.commit()], counts: counts)
+    }
+}
+
+extension ICalendarWriter {
+    /// Whether a series has a last occurrence: no rule, or a rule with COUNT or UNTIL.
+    static func isFinite(_ fields: SeriesFields) -> Bool {
+        guard let rule = fields.rrule?.uppercased() else { return true }
+        return rule.split(separator: ";").contains { $0.hasPrefix("COUNT=") || $0.hasPrefix("UNTIL=") }
     }
 }
 
@@ -97,10 +107,10 @@ struct ICalendar {
         for feed in series where !Self.isDate(feed.detail.series.fields.dtstart) {
             let first = feed.occurrences.occurrences.first
             let last = feed.occurrences.occurrences.last
+            let open = feed.occurrences.truncated || !ICalendarWriter.isFinite(feed.detail.series.fields)
             cover(
                 feed.occurrences.timeZone, first?.startUTC?.text ?? first?.start.text,
-                feed.occurrences.truncated || feed.detail.series.fields.rrule != nil
-                    ? ExportJob.utc(horizon) : (last?.endUTC?.text ?? last?.end.text))
+                open ? ExportJob.utc(horizon) : (last?.endUTC?.text ?? last?.end.text))
         }
         for zone in spans.keys.sorted() {
             guard let span = spans[zone], let component = TimeZoneRules.component(zone, from: span.from, to: span.to)

@@ -1,5 +1,6 @@
 import ConcordKit
 import Contracts
+import Foundation
 
 /// An actor's JSON document, written by hand: byte for byte what ``JSONStreamEncoder`` writes from `ActorRecord`'s
 /// `Codable` conformance (the keys in the order the types declare them, `other_names` by language tag, absent optionals left out), without
@@ -91,5 +92,122 @@ extension JSONBytes {
             element(&self, item)
         }
         raw("]")
+    }
+}
+
+/// The reading side: a stored document parsed once into a `JSONValue` and its members read by name, about three
+/// times faster than `JSONDecoder`; listing the register (an export of 250 000 actors) spent most of its time
+/// decoding. A document with a member this does not know, or a value of another type than it expects, is left
+/// to `JSONDecoder` (``read(_:)`` returns nil), so a property added to the contract is read the slow way until it
+/// is added here, never dropped. `ActorDocumentTests` checks both readers agree.
+extension ActorDocument {
+    private static let recordKeys: Set<String> = [
+        "id", "fields", "region", "region_name", "size_class", "inactive_since", "inactive_reason", "version",
+    ]
+    private static let fieldKeys: Set<String> = [
+        "name", "other_names", "kind", "country", "population", "population_year", "capital", "time_zone",
+        "coordinates", "languages", "focal_points",
+    ]
+    private static let focalPointKeys: Set<String> = ["name", "title", "email", "phone", "language"]
+
+    /// The actor in `bytes` (its JSON document), or nil when only `JSONDecoder` can say.
+    static func read(_ bytes: [UInt8]) -> ActorRecord? {
+        guard case .object(let record)? = JSONValue.parse(bytes), record.keys.allSatisfy(recordKeys.contains),
+            case .object(let fields)? = record["fields"], fields.keys.allSatisfy(fieldKeys.contains),
+            let id = string(record["id"]), let region = string(record["region"]),
+            let regionName = string(record["region_name"]), let version = integer(record["version"]),
+            let name = string(fields["name"]), let kind = string(fields["kind"]).flatMap(ActorKind.init(rawValue:)),
+            let country = string(fields["country"])
+        else { return nil }
+        var actor = ActorFields(name: name, kind: kind, country: country)
+        if let value = fields["other_names"] {
+            guard case .object(let names) = value else { return nil }
+            var otherNames: [String: String] = [:]
+            for (language, name) in names {
+                guard let name = string(name) else { return nil }
+                otherNames[language] = name
+            }
+            actor.otherNames = otherNames
+        }
+        guard optional(fields["population"], integer, into: &actor.population),
+            optional(fields["population_year"], { integer($0).map(Int.init) }, into: &actor.populationYear),
+            optional(fields["capital"], { string($0).flatMap(CapitalStatus.init(rawValue:)) }, into: &actor.capital),
+            optional(fields["time_zone"], string, into: &actor.timeZone),
+            optional(fields["coordinates"], coordinates, into: &actor.coordinates),
+            optional(fields["languages"], strings, into: &actor.languages),
+            optional(fields["focal_points"], focalPoints, into: &actor.focalPoints)
+        else { return nil }
+        var result = ActorRecord(id: id, fields: actor, region: region, regionName: regionName, version: Int(version))
+        guard
+            optional(record["size_class"], { string($0).flatMap(SizeClass.init(rawValue:)) }, into: &result.sizeClass),
+            optional(record["inactive_since"], string, into: &result.inactiveSince),
+            optional(record["inactive_reason"], string, into: &result.inactiveReason)
+        else { return nil }
+        if record["size_class"] == nil { result.sizeClass = nil }
+        return result
+    }
+
+    /// Reads an optional member: absent or null leaves nil; a value of the wrong type fails the fast path.
+    private static func optional<T>(_ value: JSONValue?, _ read: (JSONValue) -> T?, into target: inout T?) -> Bool {
+        guard let value, value != .null else {
+            target = nil
+            return true
+        }
+        guard let read = read(value) else { return false }
+        target = read
+        return true
+    }
+
+    private static func string(_ value: JSONValue?) -> String? {
+        guard case .string(let text)? = value else { return nil }
+        return text
+    }
+
+    private static func integer(_ value: JSONValue?) -> Int64? {
+        guard case .int(let number)? = value else { return nil }
+        return number
+    }
+
+    private static func double(_ value: JSONValue?) -> Double? {
+        switch value {
+        case .double(let number)?: number
+        case .int(let number)?: Double(number)
+        default: nil
+        }
+    }
+
+    private static func strings(_ value: JSONValue) -> [String]? {
+        guard case .array(let items) = value else { return nil }
+        var result: [String] = []
+        for item in items {
+            guard let text = string(item) else { return nil }
+            result.append(text)
+        }
+        return result
+    }
+
+    private static func coordinates(_ value: JSONValue) -> Coordinates? {
+        guard case .object(let point) = value, point.count == 2, let latitude = double(point["latitude"]),
+            let longitude = double(point["longitude"])
+        else { return nil }
+        return Coordinates(latitude: latitude, longitude: longitude)
+    }
+
+    private static func focalPoints(_ value: JSONValue) -> [FocalPoint]? {
+        guard case .array(let items) = value else { return nil }
+        var result: [FocalPoint] = []
+        for item in items {
+            guard case .object(let person) = item, person.keys.allSatisfy(focalPointKeys.contains),
+                let name = string(person["name"])
+            else { return nil }
+            var focalPoint = FocalPoint(name: name)
+            guard optional(person["title"], string, into: &focalPoint.title),
+                optional(person["email"], string, into: &focalPoint.email),
+                optional(person["phone"], string, into: &focalPoint.phone),
+                optional(person["language"], string, into: &focalPoint.language)
+            else { return nil }
+            result.append(focalPoint)
+        }
+        return result
     }
 }

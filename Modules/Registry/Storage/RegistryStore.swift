@@ -120,11 +120,16 @@ struct RegistryStore {
         try Self.decoder.decode(T.self, from: Data(text.utf8))
     }
 
+    /// An actor's document, by ``ActorDocument/read(_:)`` when it can, else by `JSONDecoder`.
+    func decodeActor(_ text: String) throws -> ActorRecord {
+        try ActorDocument.read(Array(text.utf8)) ?? decode(ActorRecord.self, text)
+    }
+
     // MARK: Actors
 
     func actor(_ id: String) throws -> ActorRecord? {
         try String.fetchOne(db, sql: "SELECT doc FROM registry_actors WHERE id = ?", arguments: [id])
-            .map { try decode(ActorRecord.self, $0) }
+            .map { try decodeActor($0) }
     }
 
     func requireActor(_ id: String, field: String) throws -> ActorRecord {
@@ -265,7 +270,7 @@ struct RegistryStore {
             sql: "SELECT doc, name_key, id FROM registry_actors \(filter) ORDER BY name_key, id LIMIT ?",
             arguments: arguments + [limit + 1]
         )
-        let page = try rows.prefix(limit).map { try decode(ActorRecord.self, $0["doc"]) }
+        let page = try rows.prefix(limit).map { try decodeActor($0["doc"]) }
         var next: String?
         if rows.count > limit, let last = rows.prefix(limit).last {
             let key: String = last["name_key"]

@@ -32,6 +32,10 @@ public struct ExportingModule: Module {
         let settings = try Settings(context.configuration)
         try FileManager.default.createDirectory(at: settings.directory, withIntermediateDirectories: true)
         let exporter = Exporter(context: context, settings: settings, writers: writers)
+        for folder in exporter.folder.sweep() {
+            context.logger.warning(
+                "removed the folder of an export cut off by a crash or a stop", metadata: ["folder": "\(folder)"])
+        }
         let schedules = Schedules(context: context, exporter: exporter)
         let store = context.store
 

@@ -4,9 +4,11 @@ data package, the Popolo JSON Schemas (draft-03, resolved offline) with `jsonsch
 for the map, and headless Chromium for the report (a PNG kept under .build/test-artifacts for a person to look at).
 """
 
+import hashlib
 import json
 import shutil
 import subprocess
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,11 +18,13 @@ import icalendar
 import jsonschema
 import pytest
 import recurring_ical_events
+import zmq
 from frictionless import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT3
 
 from conftest import ROOT, call, req
+from test_concordctl import ctl, endpoints
 from test_registry import error, ok
 
 POPOLO = Path(__file__).resolve().parent / "standards" / "popolo"
@@ -187,6 +191,12 @@ def test_ical_feeds_expand_to_the_series_occurrences_across_daylight_saving(demo
         "reason": "Easter Monday travel"}}))
     ok(call(client, "scheduling.series.override", {"series": series["id"], "override": {
         "original_start": "2027-05-04T09:00:00", "status": "cancelled"}}))
+    member = ok(call(client, "registry.actor.list", {"network": "ANMC21", "limit": 1}))["actors"][0]
+    fair = ok(call(client, "scheduling.meeting.schedule", {"meeting": {
+        "kind": "trade_fair", "title": "ANMC21 trade fair, Hà Nội", "network": "ANMC21", "start": "2027-11-03",
+        "time_zone": "Asia/Ho_Chi_Minh",
+        "end": "2027-11-05", "participants": [{"actor": member["id"], "role": "participant"}],
+        "reminders": []}}))["meeting"]
     plenary = ok(call(client, "scheduling.series.create", {"series": {
         "kind": "plenary", "title": "{number}th Plenary Meeting", "network": "ANMC21", "first_number": 20,
         "dtstart": "2027-10-20T09:00:00", "duration": "PT8H", "time_zone": "Asia/Tokyo",
@@ -247,6 +257,16 @@ def test_ical_feeds_expand_to_the_series_occurrences_across_daylight_saving(demo
     assert plenaries == ["20th Plenary Meeting", "21th Plenary Meeting", "22th Plenary Meeting"]
     tokyo = occurrences_utc(client, plenary["id"], "2027-01-01T00:00:00Z", "2031-01-01T00:00:00Z")
     assert [start for start, _ in tokyo] == ["2027-10-20T00:00:00Z", "2028-10-20T00:00:00Z", "2029-10-20T00:00:00Z"]
+    # The all-day fair: dates, the end the day after its last day, no alarm (it asked for none).
+    event = next(e for e in calendar.walk("VEVENT") if str(e["UID"]) == f"{fair['id']}@concord")
+    assert str(event["DTSTART"].dt) == "2027-11-03" and str(event["DTEND"].dt) == "2027-11-06"
+    assert not event.walk("VALARM")
+
+    # A participant's feed: the fair it attends, not the series it has no part in.
+    reply, path = run(client, "ical", {"participant": member["id"]})
+    calendar = icalendar.Calendar.from_ical((path / "calendar.ics").read_bytes())
+    assert {str(e["UID"]) for e in calendar.walk("VEVENT")} == {f"{fair['id']}@concord"}
+    assert str(calendar["NAME"]) == f"Meetings of {member['fields']['name']}"
 
 
 def test_geojson_places_members_in_lon_lat_order_and_counts_those_it_cannot(demo, zctx):
@@ -339,3 +359,47 @@ def test_exports_refuse_bad_input_naming_the_field(demo, zctx):
     status = ok(call(client, "system.status"))
     exporting = next(m for m in status["modules"] if m["name"] == "exporting")
     assert exporting["state"] == "running" and exporting["details"]["schedules"] == 1
+
+
+def test_a_kill_9_mid_export_leaves_the_previous_export_whole(make_daemon, zctx, tmp_path):
+    daemon = make_daemon()
+    rows = ["name,kind,country,population,time_zone,latitude,longitude"]
+    rows += [f"Town {i},city,VN,{5000 + i},Asia/Ho_Chi_Minh,{10 + (i % 900) / 100},{105 + (i % 97) / 100}"
+             for i in range(40000)]
+    (tmp_path / "towns.csv").write_text("\n".join(rows) + "\n")
+    imported = ctl("import", "actors", str(tmp_path / "towns.csv"), "--json", "--timeout", "120",
+                   env=endpoints(daemon), timeout=180)
+    assert imported.returncode == 0, imported.stderr
+    client = req(zctx, daemon.commands, timeout_ms=120000)
+    first, first_path = run(client, "datapackage")
+    target = first_path.parent
+
+    # A second run, killed while it writes: its folder appears, then the daemon dies.
+    dealer = zctx.socket(zmq.DEALER)
+    dealer.setsockopt(zmq.LINGER, 0)
+    dealer.connect(daemon.commands)
+    dealer.send_multipart([b"", json.dumps({"id": "x", "command": "exports.run",
+                                            "args": {"format": "datapackage"}}).encode()])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if [p for p in target.iterdir() if p.name not in (first_path.name, "latest")]:
+            break
+        time.sleep(0.002)
+    daemon.kill()
+    partial = [p for p in target.iterdir() if p.name not in (first_path.name, "latest")]
+    assert partial and not (partial[0] / "SHA256SUMS").exists(), "the second run was cut off mid-way"
+
+    # `latest` still names the first run, whole: every file matches its digest.
+    assert (target / "latest").resolve() == first_path.resolve()
+    for line in (target / "latest" / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split("  ")
+        assert hashlib.sha256((target / "latest" / name).read_bytes()).hexdigest() == digest, name
+
+    # After a restart the cut-off folder is gone; the first run is the one on record, and a new run works.
+    daemon.start()
+    client = req(zctx, daemon.commands, timeout_ms=120000)
+    assert sorted(p.name for p in target.iterdir()) == sorted([first_path.name, "latest"])
+    assert [r["id"] for r in ok(call(client, "exports.list"))["runs"]] == [first["id"]]
+    third, third_path = run(client, "datapackage")
+    assert third["counts"]["actors"] == first["counts"]["actors"]
+    assert "removed the folder of an export cut off" in daemon.log()

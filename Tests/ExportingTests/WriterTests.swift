@@ -115,6 +115,25 @@ import Testing
         #expect(folder.exists(target: "mekong/calendar", run: "r2"))
     }
 
+    @Test func theSweepRemovesRunsCutOffAndNothingElse() throws {
+        let root = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = ExportFolder(root: root)
+        let whole = "20261205T183000Z-0000abcd"
+        let cut = "20261205T183100Z-0000abce"
+        let runFolder = try folder.begin(target: "a/b", run: whole)
+        let file = try OutputFile(name: "x.csv", in: runFolder)
+        _ = try folder.finish(target: "a/b", run: whole, files: [try file.commit()])
+        _ = try folder.begin(target: "a/b", run: cut)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("a/not-a-run"), withIntermediateDirectories: true)
+        #expect(folder.sweep() == [root.appendingPathComponent("a/b/\(cut)").path])
+        #expect(folder.exists(target: "a/b", run: whole) && folder.latestRun(target: "a/b") == whole)
+        #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("a/not-a-run").path))
+        #expect(ExportFolder.isRunID(Exporter.runID(Date())))
+        #expect(!ExportFolder.isRunID("latest") && !ExportFolder.isRunID("20261205T183000Z-0000ABCD"))
+    }
+
     // MARK: iCalendar
 
     @Test func textIsEscapedAndLinesFoldAt75OctetsWithoutSplittingACharacter() {

@@ -91,6 +91,50 @@ struct ExportFolder: Sendable {
         for run in runs where run != latest { discard(target: target, run: run) }
     }
 
+    /// Removes what runs cut off by a crash left: run folders without their manifest (written last) and
+    /// half-made `latest` links. Returns the folders removed.
+    @discardableResult
+    func sweep() -> [String] {
+        var removed: [String] = []
+        func visit(_ folder: URL, depth: Int) {
+            guard depth <= 5,
+                let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path)
+            else { return }
+            for name in names {
+                let entry = folder.appendingPathComponent(name)
+                if name == ".\(Self.latest).tmp" {
+                    unlink(entry.path)
+                    continue
+                }
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: entry.path, isDirectory: &isFolder), isFolder.boolValue,
+                    (try? FileManager.default.destinationOfSymbolicLink(atPath: entry.path)) == nil
+                else { continue }
+                if Self.isRunID(name) {
+                    if !FileManager.default.fileExists(atPath: entry.appendingPathComponent(Self.manifest).path) {
+                        try? FileManager.default.removeItem(at: entry)
+                        removed.append(entry.path)
+                    }
+                } else {
+                    visit(entry, depth: depth + 1)
+                }
+            }
+        }
+        visit(root, depth: 0)
+        return removed
+    }
+
+    /// `20261205T183000Z-3f9a1c07`, as ``Exporter/runID(_:)`` makes them.
+    static func isRunID(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard bytes.count == 25, bytes[8] == UInt8(ascii: "T"), bytes[15] == UInt8(ascii: "Z"),
+            bytes[16] == UInt8(ascii: "-")
+        else { return false }
+        let digits = bytes[0..<8] + bytes[9..<15]
+        return digits.allSatisfy { (0x30...0x39).contains($0) }
+            && bytes[17...].allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
     func path(target: String, run: String) -> String {
         root.appendingPathComponent(target).appendingPathComponent(run).path
     }

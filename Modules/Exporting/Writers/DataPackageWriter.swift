@@ -130,6 +130,26 @@ struct References: Sendable {
     }
 }
 
+extension Column {
+    /// A column of an enum: its constraint lists the type's cases.
+    static func choice<E: CaseIterable & RawRepresentable & Sendable>(
+        _ name: String, _ description: String, _ type: E.Type, required: Bool = false,
+        _ value: @escaping @Sendable (Row) -> E?
+    ) -> Column where E.RawValue == String {
+        Column(
+            name: name, type: "string", description: description, required: required,
+            values: E.allCases.map(\.rawValue)
+        ) { value($0)?.rawValue }
+    }
+}
+
+extension TableDefinition.ForeignKey {
+    /// `field` names a row of `actors.csv`.
+    static func actor(_ field: String) -> Self { Self(fields: [field], resource: "actors", reference: ["id"]) }
+    /// `field` names a row of `networks.csv`.
+    static func network(_ field: String) -> Self { Self(fields: [field], resource: "networks", reference: ["id"]) }
+}
+
 struct PartyRow {
     var declaration: String
     var party: Party?
@@ -160,10 +180,7 @@ enum Tables {
         columns: [
             Column(name: "id", type: "string", description: "Concord's id of the actor", required: true) { $0.id },
             Column(name: "name", type: "string", description: "Name", required: true) { $0.fields.name },
-            Column(
-                name: "kind", type: "string", description: "Kind of actor", required: true,
-                values: ActorKind.allCases.map(\.rawValue)
-            ) { $0.fields.kind.rawValue },
+            Column.choice("kind", "Kind of actor", ActorKind.self, required: true) { $0.fields.kind },
             Column(
                 name: "country", type: "string", description: "ISO 3166-1 alpha-2 country code", required: true,
                 pattern: "^[A-Z]{2}$"
@@ -176,14 +193,8 @@ enum Tables {
             Column(name: "population_year", type: "integer", description: "Year of the population figure") {
                 $0.fields.populationYear.map(String.init)
             },
-            Column(
-                name: "capital", type: "string", description: "Capital status",
-                values: CapitalStatus.allCases.map(\.rawValue)
-            ) { $0.fields.capital?.rawValue },
-            Column(
-                name: "size_class", type: "string", description: "City size class by population",
-                values: SizeClass.allCases.map(\.rawValue)
-            ) { $0.sizeClass?.rawValue },
+            Column.choice("capital", "Capital status", CapitalStatus.self) { $0.fields.capital },
+            Column.choice("size_class", "City size class by population", SizeClass.self) { $0.sizeClass },
             Column(name: "time_zone", type: "string", description: "IANA time zone") { $0.fields.timeZone },
             Column(name: "location", type: "geopoint", description: "Longitude, latitude (WGS 84)") { actor in
                 actor.fields.coordinates.map { "\($0.longitude), \($0.latitude)" }
@@ -222,7 +233,7 @@ enum Tables {
                 },
             ],
             primaryKey: ["id"],
-            foreignKeys: [.init(fields: ["secretariat"], resource: "actors", reference: ["id"])])
+            foreignKeys: [.actor("secretariat")])
     }
 
     static let memberships = TableDefinition<Membership>(
@@ -233,20 +244,11 @@ enum Tables {
             },
             Column(name: "actor", type: "string", description: "The member", required: true) { $0.actor },
             Column(name: "network", type: "string", description: "The network", required: true) { $0.network },
-            Column(
-                name: "role", type: "string", description: "Role", required: true,
-                values: MembershipRole.allCases.map(\.rawValue)
-            ) { $0.role.rawValue },
-            Column(
-                name: "status", type: "string", description: "Status", required: true,
-                values: MembershipStatus.allCases.map(\.rawValue)
-            ) { $0.status.rawValue },
+            Column.choice("role", "Role", MembershipRole.self, required: true) { $0.role },
+            Column.choice("status", "Status", MembershipStatus.self, required: true) { $0.status },
             Column(name: "start", type: "date", description: "Start") { $0.start },
             Column(name: "end", type: "date", description: "End") { $0.end },
-            Column(
-                name: "basis", type: "string", description: "What the membership rests on", required: true,
-                values: BasisKind.allCases.map(\.rawValue)
-            ) { $0.basis.kind.rawValue },
+            Column.choice("basis", "What the membership rests on", BasisKind.self, required: true) { $0.basis.kind },
             Column(name: "basis_rule", type: "string", description: "The membership rule that derived it") {
                 $0.basis.rule
             },
@@ -267,8 +269,8 @@ enum Tables {
         ],
         primaryKey: ["id"],
         foreignKeys: [
-            .init(fields: ["actor"], resource: "actors", reference: ["id"]),
-            .init(fields: ["network"], resource: "networks", reference: ["id"]),
+            .actor("actor"),
+            .network("network"),
         ])
 
     static func declarations(_ refs: References) -> TableDefinition<Declaration> {
@@ -277,10 +279,7 @@ enum Tables {
             columns: [
                 Column(name: "id", type: "string", description: "Concord's id", required: true) { $0.id },
                 Column(name: "title", type: "string", description: "Title", required: true) { $0.fields.title },
-                Column(
-                    name: "kind", type: "string", description: "Kind", required: true,
-                    values: DeclarationKind.allCases.map(\.rawValue)
-                ) { $0.fields.kind.rawValue },
+                Column.choice("kind", "Kind", DeclarationKind.self, required: true) { $0.fields.kind },
                 Column(name: "network", type: "string", description: "The network it founds or belongs to") {
                     refs.network($0.fields.network)
                 },
@@ -301,8 +300,8 @@ enum Tables {
             ],
             primaryKey: ["id"],
             foreignKeys: [
-                .init(fields: ["network"], resource: "networks", reference: ["id"]),
-                .init(fields: ["custodian"], resource: "actors", reference: ["id"]),
+                .network("network"),
+                .actor("custodian"),
             ])
     }
 
@@ -331,7 +330,7 @@ enum Tables {
         primaryKey: ["declaration", "actor"],
         foreignKeys: [
             .init(fields: ["declaration"], resource: "declarations", reference: ["id"]),
-            .init(fields: ["actor"], resource: "actors", reference: ["id"]),
+            .actor("actor"),
         ])
 
     static func meetings(_ refs: References) -> TableDefinition<Meeting> {
@@ -339,20 +338,14 @@ enum Tables {
             name: "meetings", title: "Meetings",
             columns: [
                 Column(name: "id", type: "string", description: "Concord's id", required: true) { $0.id },
-                Column(
-                    name: "kind", type: "string", description: "Kind", required: true,
-                    values: MeetingKind.allCases.map(\.rawValue)
-                ) { $0.fields.kind.rawValue },
+                Column.choice("kind", "Kind", MeetingKind.self, required: true) { $0.fields.kind },
                 Column(name: "title", type: "string", description: "Title", required: true) { $0.fields.title },
                 Column(name: "number", type: "integer", description: "Number in its series") {
                     $0.fields.number.map(String.init)
                 },
                 Column(name: "network", type: "string", description: "The network") { refs.network($0.fields.network) },
                 Column(name: "host", type: "string", description: "The hosting actor") { refs.actor($0.fields.host) },
-                Column(
-                    name: "status", type: "string", description: "Status",
-                    values: MeetingStatus.allCases.map(\.rawValue)
-                ) { ($0.fields.status ?? .planned).rawValue },
+                Column.choice("status", "Status", MeetingStatus.self) { ($0.fields.status ?? .planned) },
                 Column(name: "start", type: "string", description: "Local start (date-time, or date when all-day)") {
                     $0.fields.start
                 },
@@ -363,8 +356,8 @@ enum Tables {
             ],
             primaryKey: ["id"],
             foreignKeys: [
-                .init(fields: ["network"], resource: "networks", reference: ["id"]),
-                .init(fields: ["host"], resource: "actors", reference: ["id"]),
+                .network("network"),
+                .actor("host"),
             ])
     }
 
@@ -373,10 +366,7 @@ enum Tables {
             name: "series", title: "Series of meetings (RFC 5545 recurrences)",
             columns: [
                 Column(name: "id", type: "string", description: "Concord's id", required: true) { $0.id },
-                Column(
-                    name: "kind", type: "string", description: "Kind", required: true,
-                    values: MeetingKind.allCases.map(\.rawValue)
-                ) { $0.fields.kind.rawValue },
+                Column.choice("kind", "Kind", MeetingKind.self, required: true) { $0.fields.kind },
                 Column(name: "title", type: "string", description: "Title of the occurrences", required: true) {
                     $0.fields.title
                 },
@@ -397,8 +387,8 @@ enum Tables {
             ],
             primaryKey: ["id"],
             foreignKeys: [
-                .init(fields: ["network"], resource: "networks", reference: ["id"]),
-                .init(fields: ["host"], resource: "actors", reference: ["id"]),
+                .network("network"),
+                .actor("host"),
             ])
     }
 
@@ -419,8 +409,8 @@ enum Tables {
             ],
             primaryKey: ["id"],
             foreignKeys: [
-                .init(fields: ["network"], resource: "networks", reference: ["id"]),
-                .init(fields: ["actor"], resource: "actors", reference: ["id"]),
+                .network("network"),
+                .actor("actor"),
             ])
     }
 
@@ -437,15 +427,12 @@ enum Tables {
                     refs.actor($0.action.owner)
                 },
                 Column(name: "deadline", type: "date", description: "Deadline") { $0.action.deadline },
-                Column(
-                    name: "status", type: "string", description: "Status", required: true,
-                    values: ActionStatus.allCases.map(\.rawValue)
-                ) { $0.action.status.rawValue },
+                Column.choice("status", "Status", ActionStatus.self, required: true) { $0.action.status },
             ],
             primaryKey: ["plan", "key"],
             foreignKeys: [
                 .init(fields: ["plan"], resource: "action_plans", reference: ["id"]),
-                .init(fields: ["owner"], resource: "actors", reference: ["id"]),
+                .actor("owner"),
             ])
     }
 

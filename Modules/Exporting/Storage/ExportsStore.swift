@@ -42,21 +42,11 @@ struct ExportsStore {
 
     /// The runs, newest first.
     func runs(schedule: String?, format: ExportFormat?, limit: Int) throws -> [ExportRun] {
-        var clauses: [String] = []
-        var arguments: StatementArguments = []
-        if let schedule {
-            clauses.append("schedule = ?")
-            arguments += [schedule]
-        }
-        if let format {
-            clauses.append("format = ?")
-            arguments += [format.rawValue]
-        }
-        let filter = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
-        return try String.fetchAll(
-            db, sql: "SELECT doc FROM exporting_runs \(filter) ORDER BY ord DESC LIMIT ?",
-            arguments: arguments + [limit]
-        ).map { try Self.decoder.decode(ExportRun.self, from: Data($0.utf8)) }
+        var request = Table("exporting_runs").select(GRDB.Column("doc"), as: String.self)
+        if let schedule { request = request.filter(GRDB.Column("schedule") == schedule) }
+        if let format { request = request.filter(GRDB.Column("format") == format.rawValue) }
+        return try request.order(GRDB.Column("ord").desc).limit(limit).fetchAll(db)
+            .map { try Self.decoder.decode(ExportRun.self, from: Data($0.utf8)) }
     }
 
     /// The last run of a target that wrote files.

@@ -1,6 +1,7 @@
 public import ConcordKit
 import Contracts
 import Foundation
+import Synchronization
 
 /// Publishes what a secretariat keeps in the forms its partners' tools read: a Frictionless data package, Popolo
 /// JSON, iCalendar feeds, GeoJSON of the members and an HTML progress-review report; on demand (`exports.run`) and
@@ -27,6 +28,9 @@ public struct ExportingModule: Module {
     }
 
     public var migrations: [Migration] { ExportsStore.migrations }
+
+    /// How long after a change a schedule that follows changes runs, so a burst of changes makes one run.
+    static let settle: TimeInterval = 2
 
     public func start(context: ModuleContext) async throws {
         let settings = try Settings(context.configuration)
@@ -58,6 +62,33 @@ public struct ExportingModule: Module {
             return Acknowledged()
         }
         context.on(ExportDue.self) { envelope in await schedules.fire(envelope.payload) }
+        // Schedules that follow changes run once a burst of registry or scheduling events has settled. A change is
+        // noted (`dirty`) and signalled; a run clears the note first, so signals that arrived while it waited are
+        // covered by it and make no run of their own.
+        let dirty = Mutex(false)
+        let (changes, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        for prefix in ["registry.", "scheduling."] {
+            context.onBatches(prefix: prefix) { _ in
+                dirty.withLock { $0 = true }
+                signal.yield()
+            }
+        }
+        let clock = context.clock
+        context.tasks.add(subscription: { signal.finish() }) {
+            for await _ in changes {
+                do {
+                    try await clock.sleep(until: clock.now().addingTimeInterval(Self.settle))
+                } catch {
+                    return
+                }
+                guard
+                    dirty.withLock({ dirty in
+                        defer { dirty = false }; return dirty
+                    })
+                else { continue }
+                await schedules.followChanges()
+            }
+        }
         context.statusReport.provide {
             guard let counts = try? await store.read({ db in try ExportsStore(db: db).counts() }) else { return .null }
             return .object([

@@ -218,6 +218,53 @@ struct FailingWriter: ExportWriter {
         #expect(await fixture.failure(UnscheduleExport(id: "nightly-map"))?.code == .notFound)
     }
 
+    @Test func aScheduleThatFollowsChangesRunsOnceABurstHasSettledAndOnlyWhenSomethingChanged() async throws {
+        let fixture = try await ExportFixture()
+        defer { Task { await fixture.close() } }
+        let schedule = try await fixture.send(
+            ScheduleExport(
+                id: "live-calendar",
+                schedule: ExportScheduleFields(format: .ical, scope: ExportScope(network: "UMCI"), follow: true)))
+        #expect(schedule.nextRun == nil)
+        func runs() async throws -> [ExportRun] { try await fixture.runs(schedule: "live-calendar") }
+        /// Lets the clock pass the settling time until `done`, then a little more, so any run still due has run.
+        func settle(until done: @escaping () async throws -> Bool) async throws -> Bool {
+            let reached = try await eventually {
+                fixture.harness.clock.advance(by: ExportingModule.settle + 1)
+                return try await done()
+            }
+            for _ in 0..<3 {
+                try await Task.sleep(for: .milliseconds(100))
+                fixture.harness.clock.advance(by: ExportingModule.settle + 1)
+            }
+            return reached
+        }
+        // The demo data loaded just before may still make a run; from here on, count.
+        _ = try await settle { true }
+        let before = try await runs().count
+        // A burst of changes: one run, which writes.
+        for name in ["Pakse", "Savannakhet", "Luang Prabang"] {
+            _ = try await fixture.send(RegisterActor(actor: ActorFields(name: name, kind: .city, country: "LA")))
+        }
+        #expect(try await settle { try await runs().count > before })
+        // One run writes; a signal that reached the module only after that run began may make one more, which finds
+        // nothing new and keeps the files.
+        let burst = try await runs()
+        let since = burst.prefix(burst.count - before)
+        #expect(since.filter { $0.status == .completed }.count == 1)
+        #expect(since.allSatisfy { $0.status != .failed } && since.count <= 2)
+        // A series for the network: the feed is written again and holds it.
+        _ = try await fixture.send(
+            CreateSeries(
+                series: SeriesFields(
+                    kind: .dialogue, title: "Dialogue", network: "UMCI", dtstart: "2027-03-15T09:00:00",
+                    duration: "PT8H", timeZone: "Asia/Vientiane", rrule: "FREQ=MONTHLY;INTERVAL=6;COUNT=4")))
+        #expect(try await settle { try await runs().count > burst.count })
+        let latest = try await runs()[0]
+        #expect(latest.status == .completed && latest.sha256 != since.first { $0.status == .completed }?.sha256)
+        #expect(try fixture.text(latest, "calendar.ics").contains("RRULE:FREQ=MONTHLY;INTERVAL=6;COUNT=4"))
+    }
+
     @Test func badRequestsNameTheField() async throws {
         let fixture = try await ExportFixture()
         defer { Task { await fixture.close() } }
@@ -260,6 +307,10 @@ struct FailingWriter: ExportWriter {
                 "id: expected"
             ),
             (ListExports(limit: 0), "limit: expected an integer from 1 to 1000"),
+            (
+                ScheduleExport(schedule: ExportScheduleFields(format: .popolo)),
+                "schedule.rrule: missing; a schedule runs"
+            ),
         ]
         for (command, message) in cases {
             let error = await Self.failure(command, fixture)

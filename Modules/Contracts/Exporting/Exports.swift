@@ -198,14 +198,18 @@ public struct ExportList: Codable, Sendable, Equatable {
 
 // MARK: Schedules
 
-/// A recurring export: what, where, when (an RRULE in a zone) and how many runs to keep.
+/// A recurring export: what, where, when (an RRULE in a zone, and or after every change) and how many runs to keep.
 public struct ExportScheduleFields: Codable, Sendable, Equatable {
     public var format: ExportFormat
     public var scope: ExportScope?
     /// As for `exports.run`; absent, the schedule's id.
     public var path: String?
-    /// RFC 5545 RRULE parts (`FREQ=DAILY;BYHOUR=2;BYMINUTE=0`), counted from `dtstart`.
-    public var rrule: String
+    /// RFC 5545 RRULE parts (`FREQ=DAILY;BYHOUR=2;BYMINUTE=0`), counted from `dtstart`; absent, the export runs only
+    /// when it follows changes.
+    public var rrule: String?
+    /// Also run a few seconds after the registry or scheduling changes, so the export stays current (a burst of
+    /// changes makes one run).
+    public var follow: Bool?
     /// A local date-time in `time_zone` the rule counts from; absent, today at 00:00.
     public var dtstart: String?
     /// IANA zone of the rule; default UTC.
@@ -214,20 +218,21 @@ public struct ExportScheduleFields: Codable, Sendable, Equatable {
     public var keep: Int?
 
     public init(
-        format: ExportFormat, scope: ExportScope? = nil, path: String? = nil, rrule: String, dtstart: String? = nil,
-        timeZone: String? = nil, keep: Int? = nil
+        format: ExportFormat, scope: ExportScope? = nil, path: String? = nil, rrule: String? = nil,
+        follow: Bool? = nil, dtstart: String? = nil, timeZone: String? = nil, keep: Int? = nil
     ) {
         self.format = format
         self.scope = scope
         self.path = path
         self.rrule = rrule
+        self.follow = follow
         self.dtstart = dtstart
         self.timeZone = timeZone
         self.keep = keep
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, scope, path, rrule, dtstart
+        case format, scope, path, rrule, follow, dtstart
         case timeZone = "time_zone"
         case keep
     }
@@ -236,7 +241,7 @@ public struct ExportScheduleFields: Codable, Sendable, Equatable {
 public struct ExportSchedule: Codable, Sendable, Equatable {
     public var id: String
     public var fields: ExportScheduleFields
-    /// The next run, UTC; absent when the rule has no more occurrences.
+    /// The next run by the rule, UTC; absent when the rule has no more occurrences, or there is no rule.
     public var nextRun: String?
 
     public init(id: String, fields: ExportScheduleFields, nextRun: String?) {
@@ -251,7 +256,8 @@ public struct ExportSchedule: Codable, Sendable, Equatable {
     }
 }
 
-/// Sets a recurring export (a new one, or replaces `id`'s); `bad_request` when the rule never fires again.
+/// Sets a recurring export (a new one, or replaces `id`'s); `bad_request` when it would never run: a rule that
+/// never fires again, or neither a rule nor `follow`.
 public struct ScheduleExport: Command {
     public static let topic: Topic = "exports.schedule"
     public typealias Reply = ExportSchedule

@@ -30,17 +30,29 @@ struct Schedules: Sendable {
         if let network = fields.scope?.network {
             _ = try await Sources(bus: context.bus).network(network, field: "schedule.scope.network")
         }
-        let now = context.clock.now()
-        guard let next = try await nextRun(fields, after: now) else {
+        guard fields.rrule != nil || fields.follow == true else {
             throw ConcordError.badRequest(
-                "schedule.rrule: the rule never fires after \(ExportJob.utc(now)); expected one with runs to come")
+                "schedule.rrule: missing; a schedule runs by a rule, after every change (follow: true), or both")
         }
-        let schedule = ExportSchedule(id: id, fields: fields, nextRun: ExportJob.utc(next))
-        try await context.store.write { transaction in
+        let now = context.clock.now()
+        var next: Date?
+        if fields.rrule != nil {
+            next = try await nextRun(fields, after: now)
+            guard next != nil else {
+                throw ConcordError.badRequest(
+                    "schedule.rrule: the rule never fires after \(ExportJob.utc(now)); expected one with runs to come")
+            }
+        }
+        let schedule = ExportSchedule(id: id, fields: fields, nextRun: next.map(ExportJob.utc))
+        try await context.store.write { [next] transaction in
             try ExportsStore(db: transaction.db).save(schedule)
             transaction.emit(ExportScheduled(schedule: schedule))
-            transaction.schedule(
-                ExportDue(schedule: id, due: ExportJob.utc(next)), at: next, key: Self.timerKey(id))
+            if let next {
+                transaction.schedule(
+                    ExportDue(schedule: id, due: ExportJob.utc(next)), at: next, key: Self.timerKey(id))
+            } else {
+                transaction.cancelTimer(key: Self.timerKey(id))
+            }
         }
         return schedule
     }
@@ -87,8 +99,35 @@ struct Schedules: Sendable {
         }
     }
 
-    /// The rule's first occurrence strictly after `date`, or nil when it has none.
+    /// The registry or scheduling changed: the schedules that follow changes run (each finds for itself whether
+    /// anything changed since its last run, and keeps its files if not).
+    func followChanges() async {
+        let following: [ExportSchedule]
+        do {
+            following = try await context.store.read { db in try ExportsStore(db: db).schedules() }
+                .filter { $0.fields.follow == true }
+        } catch {
+            context.logger.error("the schedules that follow changes could not be read", metadata: ["error": "\(error)"])
+            return
+        }
+        for schedule in following {
+            do {
+                _ = try await exporter.run(
+                    RunExport(
+                        format: schedule.fields.format, scope: schedule.fields.scope,
+                        path: schedule.fields.path ?? schedule.id),
+                    schedule: schedule)
+            } catch {
+                context.logger.error(
+                    "an export following changes did not run",
+                    metadata: ["schedule": "\(schedule.id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// The rule's first occurrence strictly after `date`, or nil when it has none (or there is no rule).
     private func nextRun(_ fields: ExportScheduleFields, after date: Date) async throws -> Date? {
+        guard let rrule = fields.rrule else { return nil }
         let zoneName = fields.timeZone ?? "UTC"
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: zoneName) ?? .gmt
@@ -100,7 +139,7 @@ struct Schedules: Sendable {
         do {
             expansion = try await context.send(
                 ExpandRecurrence(
-                    dtstart: dtstart, rrule: fields.rrule, timeZone: zoneName, after: ExportJob.utc(date), limit: 1))
+                    dtstart: dtstart, rrule: rrule, timeZone: zoneName, after: ExportJob.utc(date), limit: 1))
         } catch let error as ConcordError where error.code == .badRequest {
             throw ConcordError.badRequest("schedule.\(error.message)")
         }

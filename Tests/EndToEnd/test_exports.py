@@ -83,6 +83,8 @@ def run(client, fmt, scope=None, **extra):
     assert reply["status"] == "completed", reply
     path = Path(reply["path"])
     assert path.is_dir() and (path.parent / "latest").resolve() == path.resolve()
+    # The folder holds the files and their manifest, nothing half-written or left aside.
+    assert sorted(p.name for p in path.iterdir()) == sorted([f["name"] for f in reply["files"]] + ["SHA256SUMS"])
     sums = (path / "SHA256SUMS").read_text().splitlines()
     assert sums == [f"{f['sha256']}  {f['name']}" for f in reply["files"]]
     assert reply["bytes"] == sum(f["bytes"] for f in reply["files"]) == sum((path / f["name"]).stat().st_size

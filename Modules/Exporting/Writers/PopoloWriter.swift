@@ -29,9 +29,10 @@ struct PopoloWriter: ExportWriter {
         for network in networks { try item(Self.organization(network)) }
         var organizations = networks.count
         var present = Set<String>()
-        var persons: [JSONValue] = []
-        var posts: [JSONValue] = []
-        var holdings: [JSONValue] = []
+        // Focal points come with their actors but go in later arrays: they wait in spill files, not in memory.
+        let persons = try SpillFile(in: job.folder, name: "persons")
+        let posts = try SpillFile(in: job.folder, name: "posts")
+        let holdings = try SpillFile(in: job.folder, name: "holdings")
         try await register.actors(referenced: Set(memberships.map(\.actor))) { page in
             for actor in page {
                 try item(Self.organization(actor))
@@ -39,13 +40,13 @@ struct PopoloWriter: ExportWriter {
                 if job.network != nil { present.insert(actor.id) }
                 for (index, focalPoint) in (actor.fields.focalPoints ?? []).enumerated() {
                     let post = "\(actor.id)/focal-point/\(index + 1)"
-                    posts.append(
+                    try posts.append(
                         .object([
                             "id": .string(post), "label": "Focal point",
                             "role": .string(focalPoint.title ?? "focal point"), "organization_id": .string(actor.id),
                         ]))
-                    persons.append(.object(["id": .string("\(post)/person"), "name": .string(focalPoint.name)]))
-                    holdings.append(
+                    try persons.append(.object(["id": .string("\(post)/person"), "name": .string(focalPoint.name)]))
+                    try holdings.append(
                         .object([
                             "id": .string("\(post)/membership"), "person_id": .string("\(post)/person"),
                             "organization_id": .string(actor.id), "post_id": .string(post), "role": "focal point",
@@ -60,13 +61,11 @@ struct PopoloWriter: ExportWriter {
             try item(Self.membership(membership))
             count += 1
         }
-        for holding in holdings { try item(holding) }
+        try holdings.copy(into: file, after: !first)
         try file.write("\n],\"persons\":[")
-        first = true
-        for person in persons { try item(person) }
+        try persons.copy(into: file, after: false)
         try file.write("\n],\"posts\":[")
-        first = true
-        for post in posts { try item(post) }
+        try posts.copy(into: file, after: false)
         try file.write("\n]}\n")
         return ExportOutput(
             files: [try file.commit()],
@@ -119,5 +118,51 @@ struct PopoloWriter: ExportWriter {
         object["status"] = .string(membership.status.rawValue)
         object["basis"] = .object(basis)
         return .object(object)
+    }
+}
+
+/// Array items written aside while a document streams, to be copied in later: a temporary file in the run's
+/// folder, removed once copied (or when dropped).
+final class SpillFile {
+    private let url: URL
+    private let handle: FileHandle
+    private var buffer = Data()
+    private(set) var count = 0
+
+    init(in folder: URL, name: String) throws {
+        url = folder.appendingPathComponent(".\(name).spill")
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw ExportWriteError(message: "cannot create \(url.path)")
+        }
+        handle = try FileHandle(forUpdating: url)
+    }
+
+    deinit {
+        try? handle.close()
+        try? FileManager.default.removeItem(at: url)
+    }
+
+    func append(_ value: JSONValue) throws {
+        if count > 0 { buffer.append(contentsOf: ",\n".utf8) }
+        buffer.append(try JSONStreamEncoder.encode(value))
+        count += 1
+        if buffer.count > 1 << 16 { try flush() }
+    }
+
+    /// Copies the items into `file`, after a comma when `after` items are there already.
+    func copy(into file: OutputFile, after: Bool) throws {
+        try flush()
+        guard count > 0 else { return }
+        try file.write(after ? ",\n" : "\n")
+        try handle.seek(toOffset: 0)
+        while let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty {
+            try file.write(chunk)
+        }
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try handle.write(contentsOf: buffer)
+        buffer.removeAll(keepingCapacity: true)
     }
 }

@@ -405,3 +405,24 @@ def test_a_kill_9_mid_export_leaves_the_previous_export_whole(make_daemon, zctx,
     third, third_path = run(client, "datapackage")
     assert third["counts"]["actors"] == first["counts"]["actors"]
     assert "removed the folder of an export cut off" in daemon.log()
+
+
+def test_a_run_due_while_the_daemon_was_down_runs_once_it_starts(make_daemon, zctx):
+    daemon = make_daemon(extra_args=["--demo"])
+    client = req(zctx, daemon.commands)
+    scheduled = ok(call(client, "exports.schedule", {"id": "often", "schedule": {
+        "format": "geojson", "scope": {"network": "UMCI"}, "rrule": "FREQ=SECONDLY;INTERVAL=4",
+        "time_zone": "Asia/Vientiane"}}))
+    assert daemon.stop() == 0
+    due = datetime.strptime(scheduled["next_run"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    time.sleep(max(0.0, (due - datetime.now(timezone.utc)).total_seconds()) + 1)
+    daemon.start()
+    client = req(zctx, daemon.commands)
+    deadline = time.monotonic() + 20
+    runs = []
+    while time.monotonic() < deadline and not runs:
+        runs = ok(call(client, "exports.list", {"schedule": "often"}))["runs"]
+        time.sleep(0.1)
+    assert runs and runs[-1]["status"] == "completed", runs
+    schedule = ok(call(client, "exports.list"))["schedules"][0]
+    assert schedule["next_run"] > scheduled["next_run"]

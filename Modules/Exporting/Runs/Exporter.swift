@@ -133,6 +133,8 @@ struct Exporter: Sendable {
         let previous = try await context.store.read { db in try ExportsStore(db: db).lastWritten(target: target) }
 
         let session = try await context.store.beginSession(idleTimeout: settings.maxPause)
+        // Once `latest` names the run, its folder stays whatever happens after.
+        var published = false
         do {
             let head = try await sources.head()
             run.headSeq = head
@@ -166,6 +168,7 @@ struct Exporter: Sendable {
                 )
             }
             let manifest = try folder.finish(target: target, run: id, files: output.files)
+            published = true
             await session.rollback()
             run.status = .completed
             run.path = folder.path(target: target, run: id)
@@ -178,7 +181,7 @@ struct Exporter: Sendable {
             return run
         } catch {
             await session.rollback()
-            folder.discard(target: target, run: id)
+            if !published { folder.discard(target: target, run: id) }
             run.status = .failed
             run.headSeq = nil
             run.error = (error as? ConcordError)?.message ?? "\(error)"

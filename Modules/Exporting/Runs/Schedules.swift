@@ -70,6 +70,8 @@ struct Schedules: Sendable {
     /// A schedule's timer fired: the next run is set first (so a crash during this one loses no later run), then
     /// the export runs; a failure is recorded and announced by the exporter.
     func fire(_ due: ExportDue) async {
+        // A timer missed while the daemon was down fires as it starts, before it takes queries.
+        guard await acceptingQueries() else { return }
         do {
             guard
                 let schedule = try await context.store.read({ db in try ExportsStore(db: db).schedule(due.schedule) }),
@@ -97,6 +99,22 @@ struct Schedules: Sendable {
             context.logger.error(
                 "a scheduled export did not run", metadata: ["schedule": "\(due.schedule)", "error": "\(error)"])
         }
+    }
+
+    /// Waits (up to a minute) while the daemon is starting and answers `unavailable`; false if it never answers.
+    private func acceptingQueries() async -> Bool {
+        for _ in 0..<3000 {
+            do {
+                _ = try await context.send(GetEventsHead())
+                return true
+            } catch let error as ConcordError where error.code == .unavailable {
+                try? await Task.sleep(for: .milliseconds(20))
+            } catch {
+                break
+            }
+        }
+        context.logger.error("scheduled exports cannot run: the daemon does not answer events.head")
+        return false
     }
 
     /// The registry or scheduling changed: the schedules that follow changes run (each finds for itself whether

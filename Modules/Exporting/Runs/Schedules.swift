@@ -10,6 +10,12 @@ struct Schedules: Sendable {
 
     private static func timerKey(_ id: String) -> String { "export:\(id)" }
 
+    /// What a schedule runs: its format and scope, into its path (its id when it names none).
+    private static func request(_ schedule: ExportSchedule) -> RunExport {
+        RunExport(
+            format: schedule.fields.format, scope: schedule.fields.scope, path: schedule.fields.path ?? schedule.id)
+    }
+
     func set(_ command: ScheduleExport) async throws -> ExportSchedule {
         let fields = command.schedule
         let id = command.id ?? EntityID.next()
@@ -90,11 +96,7 @@ struct Schedules: Sendable {
                         key: Self.timerKey(updated.id))
                 }
             }
-            _ = try await exporter.run(
-                RunExport(
-                    format: schedule.fields.format, scope: schedule.fields.scope,
-                    path: schedule.fields.path ?? schedule.id),
-                schedule: updated)
+            _ = try await exporter.run(Self.request(schedule), schedule: updated)
         } catch {
             context.logger.error(
                 "a scheduled export did not run", metadata: ["schedule": "\(due.schedule)", "error": "\(error)"])
@@ -130,11 +132,7 @@ struct Schedules: Sendable {
         }
         for schedule in following {
             do {
-                _ = try await exporter.run(
-                    RunExport(
-                        format: schedule.fields.format, scope: schedule.fields.scope,
-                        path: schedule.fields.path ?? schedule.id),
-                    schedule: schedule)
+                _ = try await exporter.run(Self.request(schedule), schedule: schedule)
             } catch {
                 context.logger.error(
                     "an export following changes did not run",

@@ -8,10 +8,19 @@ public import Foundation
 /// The journal encodes every event with it, and bulk writes their rows.
 public enum JSONStreamEncoder {
     public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        Data(try bytes(value))
+    }
+
+    /// The JSON as a `String`: what a module's table stores in a text column.
+    public static func text<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try bytes(value), as: UTF8.self)
+    }
+
+    private static func bytes<T: Encodable>(_ value: T) throws -> [UInt8] {
         let writer = Writer()
         try writer.encodeValue(value, depth: 0)
         writer.closeContainers(deeperThan: 0)
-        return Data(writer.bytes)
+        return writer.bytes
     }
 
     final class Writer: Encoder {

@@ -30,14 +30,12 @@ struct ExportsStore {
         }
     ]
 
-    private func json(_ value: some Encodable) throws -> String {
-        String(decoding: try JSONStreamEncoder.encode(value), as: UTF8.self)
-    }
-
     func insert(_ run: ExportRun, target: String) throws {
         try db.execute(
             sql: "INSERT INTO exporting_runs (id, target, schedule, format, status, doc) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [run.id, target, run.schedule, run.format.rawValue, run.status.rawValue, try json(run)])
+            arguments: [
+                run.id, target, run.schedule, run.format.rawValue, run.status.rawValue, try JSONStreamEncoder.text(run),
+            ])
     }
 
     /// The runs, newest first.
@@ -84,7 +82,7 @@ struct ExportsStore {
     func save(_ schedule: ExportSchedule) throws {
         try db.execute(
             sql: "INSERT OR REPLACE INTO exporting_schedules (id, doc) VALUES (?, ?)",
-            arguments: [schedule.id, try json(schedule)])
+            arguments: [schedule.id, try JSONStreamEncoder.text(schedule)])
     }
 
     func removeSchedule(_ id: String) throws -> Bool {

@@ -204,14 +204,11 @@ enum Tables {
             },
             Column(name: "other_names", type: "object", description: "Names in other languages, by language") {
                 actor in
-                guard let names = actor.fields.otherNames, !names.isEmpty,
-                    let data = try? JSONStreamEncoder.encode(
-                        JSONValue.object(
-                            names.sorted { $0.key < $1.key }.reduce(into: JSONObject()) {
-                                $0[$1.key] = .string($1.value)
-                            }))
-                else { return nil }
-                return String(decoding: data, as: UTF8.self)
+                guard let names = actor.fields.otherNames, !names.isEmpty else { return nil }
+                let sorted = names.sorted { $0.key < $1.key }.reduce(into: JSONObject()) {
+                    $0[$1.key] = .string($1.value)
+                }
+                return try? JSONStreamEncoder.text(JSONValue.object(sorted))
             },
             Column(name: "inactive_since", type: "date", description: "No longer active since") { $0.inactiveSince },
         ],

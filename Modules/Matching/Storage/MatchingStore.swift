@@ -9,10 +9,6 @@ struct MatchingStore {
 
     private static let decoder = ConcordJSON.decoder()
 
-    static func encode(_ value: some Encodable) throws -> String {
-        String(decoding: try JSONStreamEncoder.encode(value), as: UTF8.self)
-    }
-
     func save(_ need: Need) throws { try put("matching_needs(id, doc)", [need.id], need) }
     func save(_ offer: Offer) throws { try put("matching_offers(id, doc)", [offer.id], offer) }
     func save(_ match: Match) throws {
@@ -26,7 +22,7 @@ struct MatchingStore {
         let places = Array(repeating: "?", count: keys.count + 1).joined(separator: ", ")
         try db.execute(
             sql: "INSERT OR REPLACE INTO \(table) VALUES (\(places))",
-            arguments: StatementArguments(keys + [try Self.encode(value)]))
+            arguments: StatementArguments(keys + [try JSONStreamEncoder.text(value)]))
     }
 
     /// Everything, with the text index built; the shortlists are left to `rebuild`. Facts and rates first, so

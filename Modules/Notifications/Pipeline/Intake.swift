@@ -174,6 +174,6 @@ struct Composer: Sendable {
         let value: JSONValue = .object([
             "type": .string(type), "timestamp": .string(EnvelopeTime.format(time)), "data": data,
         ])
-        return (try? String(decoding: JSONStreamEncoder.encode(value), as: UTF8.self)) ?? "{}"
+        return (try? JSONStreamEncoder.text(value)) ?? "{}"
     }
 }

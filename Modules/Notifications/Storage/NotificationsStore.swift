@@ -61,22 +61,18 @@ struct NotificationsStore {
         }
     ]
 
-    static func encode(_ value: some Encodable) throws -> String {
-        String(decoding: try JSONStreamEncoder.encode(value), as: UTF8.self)
-    }
-
     // MARK: Recipients and subscriptions
 
     func save(_ recipient: Recipient) throws {
         try db.execute(
             sql: "INSERT OR REPLACE INTO notifications_recipients VALUES (?, ?)",
-            arguments: [recipient.id, try Self.encode(recipient)])
+            arguments: [recipient.id, try JSONStreamEncoder.text(recipient)])
     }
 
     func save(_ subscription: NotificationSubscription) throws {
         try db.execute(
             sql: "INSERT OR REPLACE INTO notifications_subscriptions VALUES (?, ?, ?)",
-            arguments: [subscription.id, subscription.fields.recipient, try Self.encode(subscription)])
+            arguments: [subscription.id, subscription.fields.recipient, try JSONStreamEncoder.text(subscription)])
     }
 
     func deleteSubscription(_ id: String) throws {
@@ -246,7 +242,7 @@ struct NotificationsStore {
                 UPDATE notifications_deliveries SET state = ?, due_at = ?, held = ?,
                     attempts = json_insert(attempts, '$[#]', json(?)) WHERE id = ?
                 """,
-            arguments: [state.rawValue, dueAt, held, try Self.encode(attempt), id])
+            arguments: [state.rawValue, dueAt, held, try JSONStreamEncoder.text(attempt), id])
     }
 
     func markDigested(_ ids: [Int64]) throws {

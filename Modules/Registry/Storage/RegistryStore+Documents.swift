@@ -71,7 +71,8 @@ extension RegistryStore {
         columns: KeyValuePairs<String, String?> = [:]
     ) throws {
         let names = ["id", "doc", "version"] + columns.map(\.key)
-        let values: [(any DatabaseValueConvertible)?] = [id, try json(value), version] + columns.map(\.value)
+        let values: [(any DatabaseValueConvertible)?] =
+            [id, try JSONStreamEncoder.text(value), version] + columns.map(\.value)
         let updates = names.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
         try db.execute(
             sql: """
@@ -88,7 +89,7 @@ extension RegistryStore {
     func append(_ update: ProgressUpdate) throws {
         try db.execute(
             sql: "INSERT INTO registry_progress(plan, action, on_date, doc) VALUES (?, ?, ?, ?)",
-            arguments: [update.plan, update.action, update.on, try json(update)])
+            arguments: [update.plan, update.action, update.on, try JSONStreamEncoder.text(update)])
     }
 
     /// A plan's progress reports, by date and then in the order they were recorded.

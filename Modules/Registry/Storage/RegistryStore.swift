@@ -112,10 +112,6 @@ struct RegistryStore {
 
     private static let decoder = ConcordJSON.decoder()
 
-    func json(_ value: some Encodable) throws -> String {
-        String(decoding: try JSONStreamEncoder.encode(value), as: UTF8.self)
-    }
-
     func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         try Self.decoder.decode(T.self, from: Data(text.utf8))
     }
@@ -149,7 +145,7 @@ struct RegistryStore {
     /// query: a bulk import looks its rows up a piece at a time, not a row at a time.
     func actorIDs(nameKeys: Set<String>) throws -> [ActorNameKey: String] {
         guard !nameKeys.isEmpty else { return [:] }
-        let keys = try json(Array(nameKeys))
+        let keys = try JSONStreamEncoder.text(Array(nameKeys))
         let rows = try Row.fetchCursor(
             db,
             sql: """
@@ -300,7 +296,7 @@ struct RegistryStore {
     func insert(_ network: Network) throws {
         try db.execute(
             sql: "INSERT INTO registry_networks(id, acronym, doc, version) VALUES (?, ?, ?, ?)",
-            arguments: [network.id, network.acronym, try json(network), network.version])
+            arguments: [network.id, network.acronym, try JSONStreamEncoder.text(network), network.version])
     }
 
     func networks() throws -> [Network] {
@@ -359,13 +355,16 @@ struct RegistryStore {
                 sql:
                     "INSERT INTO registry_memberships(id, actor, network, status, doc, version) VALUES (?, ?, ?, ?, ?, ?)"
             ).execute(arguments: [
-                membership.id, membership.actor, membership.network, membership.status.rawValue, try json(membership),
+                membership.id, membership.actor, membership.network, membership.status.rawValue,
+                try JSONStreamEncoder.text(membership),
                 membership.version,
             ])
         } else {
             try db.cachedStatement(
                 sql: "UPDATE registry_memberships SET status = ?, doc = ?, version = ? WHERE id = ?"
-            ).execute(arguments: [membership.status.rawValue, try json(membership), membership.version, membership.id])
+            ).execute(arguments: [
+                membership.status.rawValue, try JSONStreamEncoder.text(membership), membership.version, membership.id,
+            ])
         }
     }
 
@@ -380,7 +379,7 @@ struct RegistryStore {
     func insert(_ rule: MembershipRule) throws {
         try db.execute(
             sql: "INSERT INTO registry_rules(id, source, target, doc, version) VALUES (?, ?, ?, ?, ?)",
-            arguments: [rule.id, rule.source, rule.target, try json(rule), rule.version])
+            arguments: [rule.id, rule.source, rule.target, try JSONStreamEncoder.text(rule), rule.version])
     }
 
     /// Actors with an active or suspended membership in `network`, for applying a new rule (linear in its
@@ -402,7 +401,7 @@ struct RegistryStore {
     func save(_ rule: MembershipRule) throws {
         try db.execute(
             sql: "UPDATE registry_rules SET doc = ?, version = ? WHERE id = ?",
-            arguments: [try json(rule), rule.version, rule.id])
+            arguments: [try JSONStreamEncoder.text(rule), rule.version, rule.id])
     }
 
     /// Actors holding a membership (active or suspended) that `rule` derived.
@@ -419,6 +418,6 @@ struct RegistryStore {
     func update(_ network: Network) throws {
         try db.execute(
             sql: "UPDATE registry_networks SET doc = ?, version = ? WHERE id = ?",
-            arguments: [try json(network), network.version, network.id])
+            arguments: [try JSONStreamEncoder.text(network), network.version, network.id])
     }
 }

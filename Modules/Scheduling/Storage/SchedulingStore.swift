@@ -72,10 +72,6 @@ struct SchedulingStore {
 
     private static let decoder = ConcordJSON.decoder()
 
-    static func encode(_ value: some Encodable) throws -> String {
-        String(decoding: try JSONStreamEncoder.encode(value), as: UTF8.self)
-    }
-
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         try decoder.decode(type, from: Data(text.utf8))
     }
@@ -102,7 +98,7 @@ struct SchedulingStore {
                 """,
             arguments: [
                 meeting.id, meeting.fields.network, start, end, (meeting.fields.status ?? .planned).rawValue,
-                try Self.encode(meeting),
+                try JSONStreamEncoder.text(meeting),
             ])
         try db.execute(sql: "DELETE FROM scheduling_meeting_actors WHERE meeting = ?", arguments: [meeting.id])
         for actor in Set(MeetingRules.actors(of: meeting.fields)) {
@@ -203,7 +199,7 @@ struct SchedulingStore {
     func save(_ series: Series) throws {
         try db.execute(
             sql: "INSERT OR REPLACE INTO scheduling_series(id, network, doc) VALUES (?, ?, ?)",
-            arguments: [series.id, series.fields.network, try Self.encode(series)])
+            arguments: [series.id, series.fields.network, try JSONStreamEncoder.text(series)])
     }
 
     /// The series' overrides, by original start.
@@ -221,7 +217,7 @@ struct SchedulingStore {
     func save(_ override: OccurrenceOverride, of series: String) throws {
         try db.execute(
             sql: "INSERT OR REPLACE INTO scheduling_overrides(series, original_start, doc) VALUES (?, ?, ?)",
-            arguments: [series, override.originalStart, try Self.encode(override)])
+            arguments: [series, override.originalStart, try JSONStreamEncoder.text(override)])
     }
 
     func removeOverride(_ originalStart: String, of series: String) throws {
@@ -266,7 +262,8 @@ struct SchedulingStore {
                 VALUES (?, ?, ?, ?, ?)
                 """,
             arguments: [
-                series, decision.originalStart, decision.kind.rawValue, decision.actor, try Self.encode(decision),
+                series, decision.originalStart, decision.kind.rawValue, decision.actor,
+                try JSONStreamEncoder.text(decision),
             ])
     }
 
@@ -315,7 +312,7 @@ struct SchedulingStore {
         if let hours {
             try db.execute(
                 sql: "INSERT OR REPLACE INTO scheduling_working_hours(actor, doc) VALUES (?, ?)",
-                arguments: [actor, try Self.encode(hours)])
+                arguments: [actor, try JSONStreamEncoder.text(hours)])
         } else {
             try db.execute(sql: "DELETE FROM scheduling_working_hours WHERE actor = ?", arguments: [actor])
         }
@@ -344,7 +341,8 @@ struct SchedulingStore {
                 VALUES (?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                blackout.id, blackout.country, blackout.actor, blackout.from, blackout.to, try Self.encode(blackout),
+                blackout.id, blackout.country, blackout.actor, blackout.from, blackout.to,
+                try JSONStreamEncoder.text(blackout),
             ])
     }
 

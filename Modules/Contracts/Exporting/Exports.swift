@@ -28,7 +28,8 @@ public struct ExportScope: Codable, Sendable, Equatable {
     public var participant: String?
     /// The day of the review (report), `YYYY-MM-DD`.
     public var reviewDate: String?
-    /// The day the report's "then" values are taken at; absent, six months before `review_date`.
+    /// The first day of the period the report covers (the meetings held from it to `review_date`); absent, six
+    /// months before `review_date`. Indicator values are given at `review_date` and now.
     public var since: String?
 
     public init(

@@ -2,9 +2,8 @@ import ConcordKit
 import Contracts
 import Foundation
 
-/// One export being written: what, for which scope, into which folder, at which point of the journal.
+/// One export being written: for which scope, into which folder, at which point of the journal.
 struct ExportJob: Sendable {
-    var format: ExportFormat
     var scope: ExportScope
     /// The scope's network, resolved from its id or acronym.
     var network: Network?

@@ -155,7 +155,7 @@ struct Exporter: Sendable {
             }
             let runFolder = try folder.begin(target: target, run: id)
             let job = ExportJob(
-                format: request.format, scope: scope, network: network, folder: runFolder, headSeq: head,
+                scope: scope, network: network, folder: runFolder, headSeq: head,
                 generatedAt: started, sources: sources)
             let output = try await writer(for: request.format).write(job)
             // Still the only writer? Past max_pause the session ends, and the files may mix two states.

@@ -4,6 +4,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// Webhooks as the Standard Webhooks specification signs them: `webhook-id` (the delivery's key, the same on
 /// every retry), `webhook-timestamp` (seconds), and `webhook-signature`, `v1,<base64 HMAC-SHA256>` of
@@ -11,7 +12,7 @@ import NIOHTTP1
 /// its secret accepts either. Only a 2xx is success; redirects are not followed; 410 Gone disables the
 /// endpoint; 429 and 503 with `Retry-After` wait at least that long; every attempt gives up after 15 s.
 struct WebhookCourier: Courier {
-    let client: HTTPClient
+    let client: WebhookClient
     let secrets: SecretFiles
     let clock: @Sendable () -> Date
     static let timeout: Int64 = 15
@@ -21,7 +22,7 @@ struct WebhookCourier: Courier {
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(Self.timeout), read: .seconds(Self.timeout)))
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 32
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        client = WebhookClient(configuration: configuration)
         self.secrets = secrets
         self.clock = clock
     }
@@ -31,7 +32,7 @@ struct WebhookCourier: Courier {
         return "webhook:\(url.host ?? ""):\(url.port ?? 0)"
     }
 
-    func shutdown() async { try? await client.shutdown() }
+    func shutdown() async { await client.shutdown() }
 
     func deliver(_ message: OutgoingMessage) async -> DeliveryOutcome {
         guard let target = message.recipient.fields.webhook else {
@@ -58,7 +59,7 @@ struct WebhookCourier: Courier {
             value: Self.signatures(id: message.messageID, timestamp: timestamp, body: message.body, keys: keys))
         request.body = .bytes(ByteBuffer(string: message.body))
         do {
-            let response = try await client.execute(request, timeout: .seconds(Self.timeout))
+            let response = try await client.made().execute(request, timeout: .seconds(Self.timeout))
             // Read (at most 64 KiB of) the body so the connection can be reused.
             _ = try? await response.body.collect(upTo: 65_536)
             let status = response.status.code
@@ -105,5 +106,28 @@ struct WebhookCourier: Courier {
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         return formatter.date(from: value).map { max(0, $0.timeIntervalSinceNow) }
+    }
+}
+
+/// The HTTP client, made when the first webhook goes: a daemon that sends none starts no event loop for it and
+/// keeps its code out of memory.
+final class WebhookClient: Sendable {
+    private let configuration: HTTPClient.Configuration
+    private let client = Mutex<HTTPClient?>(nil)
+
+    init(configuration: HTTPClient.Configuration) { self.configuration = configuration }
+
+    func made() -> HTTPClient {
+        client.withLock { client in
+            if let client { return client }
+            let made = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            client = made
+            return made
+        }
+    }
+
+    func shutdown() async {
+        guard let client = client.withLock({ $0 }) else { return }
+        try? await client.shutdown()
     }
 }

@@ -72,14 +72,18 @@ extension SchedulingModule {
         try context.handle(ListMeetings.self, runsOn: .inline) { query, _ in
             let from = try query.from.map { try LocalTime.instant($0, field: "from") }
             let to = try query.to.map { try LocalTime.instant($0, field: "to") }
-            return try await store.read { db in
+            var names: Set<String>?
+            if let network = query.network { names = try await services.directory.networkNames(network) }
+            return try await store.read { [names] db in
                 let store = SchedulingStore(db: db)
                 var meetings = try store.meetings(overlapping: from, to, includingCancelled: true)
                 if let actor = query.actor {
                     let ids = try store.meetings(of: actor)
                     meetings = meetings.filter { ids.contains($0.id) }
                 }
-                if let network = query.network { meetings = meetings.filter { $0.fields.network == network } }
+                if let names {
+                    meetings = meetings.filter { names.contains($0.fields.network?.lowercased() ?? "") }
+                }
                 if let status = query.status { meetings = meetings.filter { ($0.fields.status ?? .planned) == status } }
                 return MeetingList(meetings: meetings)
             }

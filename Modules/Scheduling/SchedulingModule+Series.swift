@@ -93,8 +93,10 @@ extension SchedulingModule {
             }
         }
         try context.handle(ListSeries.self, runsOn: .inline) { query, _ in
-            try await store.read { db in
-                SeriesList(series: try SchedulingStore(db: db).allSeries(network: query.network))
+            var names: Set<String>?
+            if let network = query.network { names = try await services.directory.networkNames(network) }
+            return try await store.read { [names] db in
+                SeriesList(series: try SchedulingStore(db: db).allSeries(networkNamedAnyOf: names))
             }
         }
         try context.handle(ListOccurrences.self) { query, _ in

@@ -69,6 +69,44 @@ import Testing
         #expect(try await fixture.send(ListMeetings()).meetings.isEmpty, "nothing was written")
     }
 
+    /// A meeting keeps its network as it was given; listing by the network's id or its acronym (any case) finds it.
+    @Test func meetingsAndSeriesAreListedByTheNetworksIdOrAcronym() async throws {
+        let fixture = try await SchedulingFixture()
+        defer { Task { await fixture.close() } }
+        let anmc = try await fixture.network("ANMC21")
+        let umci = try await fixture.network("UMCI")
+        let hanoi = try await fixture.city("Hanoi", "VN", "Asia/Ho_Chi_Minh")
+        let byAcronym = try await fixture.send(
+            ScheduleMeeting(
+                meeting: MeetingFields(
+                    kind: .expertMeeting, title: "Energy experts", network: "ANMC21", host: hanoi.id,
+                    start: "2027-03-02T09:00:00", end: "2027-03-02T17:00:00", timeZone: "Asia/Ho_Chi_Minh")))
+        let byID = try await fixture.send(
+            ScheduleMeeting(
+                meeting: MeetingFields(
+                    kind: .tradeFair, title: "Trade fair", network: anmc.id, host: hanoi.id,
+                    start: "2027-04-02T09:00:00", end: "2027-04-02T17:00:00", timeZone: "Asia/Ho_Chi_Minh")))
+        _ = try await fixture.send(
+            ScheduleMeeting(
+                meeting: MeetingFields(
+                    kind: .dialogue, title: "Dialogue", network: "UMCI", start: "2027-05-02T09:00:00",
+                    end: "2027-05-02T17:00:00", timeZone: "Asia/Vientiane")))
+        let both = [byAcronym.meeting.id, byID.meeting.id]
+        for key in [anmc.id, "ANMC21", "anmc21"] {
+            #expect(try await fixture.send(ListMeetings(network: key)).meetings.map(\.id) == both, "\(key)")
+        }
+        #expect(try await fixture.send(ListMeetings(network: "nobody")).meetings.isEmpty)
+        for network in ["UMCI", anmc.id] {
+            _ = try await fixture.send(
+                CreateSeries(
+                    series: SeriesFields(
+                        kind: .plenary, title: "Plenary", network: network, dtstart: "2027-10-20T09:00:00",
+                        duration: "PT8H", timeZone: "Asia/Tokyo", rrule: "FREQ=YEARLY;COUNT=2")))
+        }
+        #expect(try await fixture.send(ListSeries(network: umci.id)).series.map(\.fields.network) == ["UMCI"])
+        #expect(try await fixture.send(ListSeries(network: "anmc21")).series.map(\.fields.network) == [anmc.id])
+    }
+
     @Test func doubleBookingsAndANonMemberHostAreWarnedOfNotRefused() async throws {
         let fixture = try await SchedulingFixture()
         defer { Task { await fixture.close() } }

@@ -100,24 +100,14 @@ struct Sources: Sendable {
         try await send(GetPlanChanges(plan: plan, since: since))
     }
 
-    /// Meetings, all or an actor's; of a network, those naming it by id or by acronym (scheduling keeps the network
-    /// as it was given, and filters on that text).
+    /// Meetings, all or a network's or an actor's.
     func meetings(network: Network? = nil, actor: String? = nil) async throws -> [Meeting] {
-        let meetings = try await send(ListMeetings(actor: actor)).meetings
-        guard let network else { return meetings }
-        return meetings.filter { Self.names(network, $0.fields.network) }
+        try await send(ListMeetings(network: network?.id, actor: actor)).meetings
     }
 
-    /// Series, all or of a network (by id or acronym, as for meetings).
+    /// Series, all or a network's.
     func series(network: Network? = nil) async throws -> [Series] {
-        let series = try await send(ListSeries()).series
-        guard let network else { return series }
-        return series.filter { Self.names(network, $0.fields.network) }
-    }
-
-    private static func names(_ network: Network, _ key: String?) -> Bool {
-        guard let key else { return false }
-        return key == network.id || key.caseInsensitiveCompare(network.acronym) == .orderedSame
+        try await send(ListSeries(network: network?.id)).series
     }
 
     func seriesDetail(_ id: String) async throws -> SeriesDetail { try await send(GetSeries(id: id)) }

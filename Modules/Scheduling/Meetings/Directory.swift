@@ -53,6 +53,18 @@ struct Directory: Sendable {
         return found
     }
 
+    /// The names a meeting or series may give the network `key` names: its id and its acronym (a meeting keeps the
+    /// network as it was given), lowercased; `key` alone when the registry knows no such network.
+    func networkNames(_ key: String) async throws -> Set<String> {
+        let networks = try await bus.send(ListNetworks()).networks
+        guard
+            let network = networks.first(where: {
+                $0.id == key || $0.acronym.caseInsensitiveCompare(key) == .orderedSame
+            })
+        else { return [key.lowercased()] }
+        return [network.id.lowercased(), network.acronym.lowercased()]
+    }
+
     /// The network's memberships (every status); `bad_request` naming `field` when the network is unknown.
     func memberships(of network: String, field: String) async throws -> [Membership] {
         do {

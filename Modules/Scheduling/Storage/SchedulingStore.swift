@@ -185,11 +185,17 @@ struct SchedulingStore {
         return series
     }
 
-    func allSeries(network: String? = nil) throws -> [Series] {
+    /// Every series, or those whose network is one of `names` (lowercased), by id.
+    func allSeries(networkNamedAnyOf names: Set<String>? = nil) throws -> [Series] {
         let rows =
-            if let network {
+            if let names {
                 try String.fetchAll(
-                    db, sql: "SELECT doc FROM scheduling_series WHERE network = ? ORDER BY id", arguments: [network])
+                    db,
+                    sql: """
+                        SELECT doc FROM scheduling_series WHERE lower(network) IN (\(names.map { _ in "?" }.joined(separator: ",")))
+                        ORDER BY id
+                        """,
+                    arguments: StatementArguments(names.sorted()))
             } else {
                 try String.fetchAll(db, sql: "SELECT doc FROM scheduling_series ORDER BY id")
             }

@@ -93,7 +93,7 @@ extension RegistryModule {
                     start: start ?? date(transaction.now), end: end, status: .active, version: 1)
                 try save(project, registry)
                 transaction.emit(ProjectStarted(project: project))
-                schedulePilotExpiry(of: project, transaction)
+                try schedulePilotExpiry(of: project, transaction)
                 return project
             }
         }
@@ -119,7 +119,7 @@ extension RegistryModule {
                 project.version += 1
                 try save(project, registry)
                 transaction.emit(ProjectUpdated(project: project))
-                schedulePilotExpiry(of: project, transaction)
+                try schedulePilotExpiry(of: project, transaction)
                 return project
             }
         }
@@ -174,11 +174,11 @@ extension RegistryModule {
     private static func pilotTimerKey(_ project: String) -> String { "pilot:\(project)" }
 
     /// Sets (or moves) a pilot programme's expiry to 00:00 UTC on its end date.
-    private static func schedulePilotExpiry(of project: Project, _ transaction: WriteTransaction) {
+    private static func schedulePilotExpiry(of project: Project, _ transaction: WriteTransaction) throws {
         guard project.kind == .pilotProgramme, let end = project.end,
             let due = try? Date(end + "T00:00:00Z", strategy: .iso8601)
         else { return }
-        transaction.schedule(
+        try transaction.schedule(
             PilotProgrammeDue(project: project.id, end: end), at: due, key: pilotTimerKey(project.id))
     }
 

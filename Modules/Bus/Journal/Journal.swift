@@ -294,9 +294,15 @@ public final class Journal: Sendable {
 
     /// Declares the events `module` publishes: from now on a write of `module` that emits or schedules any other
     /// fails, naming the module and the event.
-    public func declare(module: String, publishes types: [any Event.Type]) {
+    ///
+    /// `untyped` are the events it publishes that have no Swift type here (a plugin's): their timers fire as
+    /// ``UntypedEvent``s.
+    public func declare(module: String, publishes types: [any Event.Type], untyped: [Topic] = []) {
         registerEventTypes(types)
-        let topics = Set(types.map { $0.topic.rawValue })
+        eventTypes.withLock { table in
+            for topic in untyped { table[topic.rawValue] = UntypedEvent.self }
+        }
+        let topics = Set(types.map { $0.topic.rawValue } + untyped.map(\.rawValue))
         declared.withLock { $0[module] = topics }
     }
 
@@ -638,7 +644,6 @@ public final class Journal: Sendable {
         now: Date,
         declared: [String: Set<String>]
     ) throws -> CommitOutcome {
-        let encoder = ConcordJSON.encoder()
         var outcome = CommitOutcome(lastSeq: firstSeq)
         // Each write gets a savepoint of its own; the statements are prepared once per connection.
         let statements = try JournalStatements(db)
@@ -681,16 +686,16 @@ public final class Journal: Sendable {
                     for change in transaction.timerChanges {
                         timersChanged = true
                         switch change {
-                        case .schedule(let key, let due, let event):
-                            try check(type(of: event).topic, of: job.module, declared: declared)
+                        case .schedule(let key, let due, let topic, let payload):
+                            try check(topic, of: job.module, declared: declared)
                             try db.execute(
                                 sql: """
                                     INSERT OR REPLACE INTO bus_timers(module, key, due_at, topic, payload)
                                     VALUES (?, ?, ?, ?, ?)
                                     """,
                                 arguments: [
-                                    job.module, key, due.timeIntervalSince1970, type(of: event).topic.rawValue,
-                                    String(decoding: try encoder.encode(event), as: UTF8.self),
+                                    job.module, key, due.timeIntervalSince1970, topic.rawValue,
+                                    String(decoding: payload, as: UTF8.self),
                                 ]
                             )
                         case .cancel(let key):

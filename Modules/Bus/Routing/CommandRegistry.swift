@@ -7,11 +7,14 @@ final class CommandRegistry: Sendable {
     struct Entry: Sendable {
         let topic: String
         let module: String
-        let type: any Command.Type
+        let isMutating: Bool
         let execution: CommandExecution
-        let typeID: ObjectIdentifier
-        let handler: any AnyObject & Sendable
+        /// The command's Swift type, for a typed handler; `nil` for an untyped one (a plugin's).
+        let typeID: ObjectIdentifier?
+        let handler: (any AnyObject & Sendable)?
         let replyCodec: ReplyCodec
+        let argsSchema: @Sendable () -> JSONValue
+        let replySchema: @Sendable () -> JSONValue
         let invokeJSON: @Sendable (JSONValue, CommandContext) async throws -> Data
     }
 
@@ -38,33 +41,94 @@ final class CommandRegistry: Sendable {
     func register<C: Command>(
         _ type: C.Type, module: String, execution: CommandExecution, handler: @escaping CommandHandler<C>
     ) throws {
-        let topic = C.topic.rawValue
-        let knownFields = JSONSchema.of(C.self)["properties"].flatMap { properties -> Set<String>? in
-            if case .object(let fields) = properties { return Set(fields.keys) }
-            return nil
-        }
-        let entry = Entry(
-            topic: topic,
-            module: module,
-            type: type,
-            execution: execution,
-            typeID: ObjectIdentifier(type),
-            handler: HandlerBox(handler),
-            replyCodec: ReplyCodec(C.Reply.self),
-            invokeJSON: { [unowned self] args, context in
-                let command = try ArgumentDecoder.decode(C.self, from: args, knownFields: knownFields ?? [])
-                return try JSONStreamEncoder.encode(try await self.send(command, context: context))
+        let knownFields = CommandArguments.knownFields(of: C.self)
+        try add(
+            Entry(
+                topic: C.topic.rawValue,
+                module: module,
+                isMutating: C.isMutating,
+                execution: execution,
+                typeID: ObjectIdentifier(type),
+                handler: HandlerBox(handler),
+                replyCodec: ReplyCodec(C.Reply.self),
+                argsSchema: { JSONSchema.of(C.self) },
+                replySchema: { JSONSchema.of(C.Reply.self) },
+                invokeJSON: { [unowned self] args, context in
+                    let command = try CommandArguments.decode(C.self, from: args, knownFields: knownFields)
+                    return try JSONStreamEncoder.encode(try await self.send(command, context: context))
+                }
+            ))
+    }
+
+    /// Registers a command that has no Swift type here (a plugin's): `handler` takes its args as JSON and answers
+    /// the reply as JSON text. It is admitted, scoped and kept for idempotency as a typed one is.
+    func register(untyped command: UntypedCommand, module: String, handler: @escaping UntypedCommandHandler) throws {
+        let topic = command.topic.rawValue
+        let execution = command.execution
+        let isMutating = command.isMutating
+        try add(
+            Entry(
+                topic: topic,
+                module: module,
+                isMutating: isMutating,
+                execution: execution,
+                typeID: nil,
+                handler: nil,
+                replyCodec: Self.untypedReplies,
+                argsSchema: { command.argsSchema },
+                replySchema: { command.replySchema },
+                invokeJSON: { [unowned self] args, context in
+                    try self.admit(topic)
+                    defer { self.release() }
+                    var scoped = context
+                    scoped.command = topic
+                    let context = scoped
+                    if isMutating, let key = context.idempotencyKey, let ledger = self.ledger.withLock({ $0 }) {
+                        let reply = try await ledger.perform(
+                            key: key, command: topic, codec: Self.untypedReplies
+                        ) { capture -> JSONValue in
+                            let data = try await Self.run(execution, CommandScope(context: context, capture: capture)) {
+                                try await handler(args, $0)
+                            }
+                            guard let value = JSONValue.parse(data) else {
+                                throw ConcordError(.internal, "the handler of \(topic) answered text that is not JSON")
+                            }
+                            return value
+                        }
+                        return try JSONStreamEncoder.encode(reply)
+                    }
+                    return try await Self.run(execution, CommandScope(context: context, capture: nil)) {
+                        try await handler(args, $0)
+                    }
+                }
+            ))
+    }
+
+    private static let untypedReplies = ReplyCodec(JSONValue.self)
+
+    /// Runs `body` where `execution` says, inside `scope`.
+    private static func run<T: Sendable>(
+        _ execution: CommandExecution, _ scope: CommandScope,
+        _ body: @escaping @Sendable (CommandScope) async throws -> T
+    ) async throws -> T {
+        try await scope.enter {
+            switch execution {
+            case .inline: try await body(scope)
+            case .pool: try await withTaskExecutorPreference(globalConcurrentExecutor) { try await body(scope) }
             }
-        )
+        }
+    }
+
+    private func add(_ entry: Entry) throws {
         try entries.withLock { entries in
-            if let existing = entries[topic] {
+            if let existing = entries[entry.topic] {
                 throw ConcordError(
                     .conflict,
-                    "command \"\(topic)\" already has a handler in module \"\(existing.module)\"; "
-                        + "module \"\(module)\" cannot register a second one"
+                    "command \"\(entry.topic)\" already has a handler in module \"\(existing.module)\"; "
+                        + "module \"\(entry.module)\" cannot register a second one"
                 )
             }
-            entries[topic] = entry
+            entries[entry.topic] = entry
         }
     }
 
@@ -77,10 +141,12 @@ final class CommandRegistry: Sendable {
 
     func send<C: Command>(_ command: C, context: CommandContext) async throws -> C.Reply {
         let topic = C.topic.rawValue
-        guard let entry = entries.withLock({ $0[topic] }), entry.typeID == ObjectIdentifier(C.self) else {
+        guard let entry = entries.withLock({ $0[topic] }), entry.typeID == ObjectIdentifier(C.self),
+            let box = entry.handler
+        else {
             throw ConcordError.unknownCommand(topic)
         }
-        let handler = unsafeDowncast(entry.handler, to: HandlerBox<C>.self).handler
+        let handler = unsafeDowncast(box, to: HandlerBox<C>.self).handler
         try admit(topic)
         defer { release() }
         var commandContext = context

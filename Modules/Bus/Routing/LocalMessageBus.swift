@@ -35,6 +35,14 @@ public final class LocalMessageBus: MessageBus {
         try await commands.send(command, context: context)
     }
 
+    /// Registers the one handler of a command that has no Swift type here (a plugin's); a second registration
+    /// for the same topic throws, naming both modules.
+    public func register(untyped command: UntypedCommand, module: String, handler: @escaping UntypedCommandHandler)
+        throws
+    {
+        try commands.register(untyped: command, module: module, handler: handler)
+    }
+
     /// Decodes `args` (a JSON object) as the command named `name`, runs it and returns the reply as JSON text.
     public func dispatch(command name: String, args: Data, context: CommandContext) async throws -> Data {
         let data = args.isEmpty ? Data("{}".utf8) : args
@@ -78,6 +86,7 @@ public final class LocalMessageBus: MessageBus {
     }
 
     private func deliverRun<E: Event>(of type: E.Type, _ run: ArraySlice<CommittedEvent>) async {
+        if E.self == UntypedEvent.self { return await deliverUntyped(run) }
         let subscribers = route(for: E.self)
         guard !subscribers.isEmpty else { return }
         let envelopes = run.compactMap { committed -> Envelope<E>? in
@@ -91,6 +100,29 @@ public final class LocalMessageBus: MessageBus {
         }
         for subscriber in subscribers {
             await subscriber.deliver(envelopes)
+        }
+    }
+
+    /// Delivers untyped events (a plugin's) to the prefix subscriptions their own topics match, each run of one
+    /// topic as one batch.
+    private func deliverUntyped(_ run: ArraySlice<CommittedEvent>) async {
+        var start = run.startIndex
+        while start < run.endIndex {
+            let topic = run[start].envelope.topic
+            var end = start + 1
+            while end < run.endIndex, run[end].envelope.topic == topic { end += 1 }
+            let subscribers = routes.withLock { routes in
+                routes.subscribers.values.compactMap { $0 as? PrefixSubscriber }.filter { topic.hasPrefix($0.pattern) }
+            }
+            if !subscribers.isEmpty {
+                let envelopes = run[start..<end].map { committed in
+                    committed.envelope.map { _ in
+                        UntypedEvent(payload: JSONValue.parse(committed.payloadJSON) ?? .null) as any Event
+                    }
+                }
+                for subscriber in subscribers { await subscriber.mailbox.send(contentsOf: envelopes) }
+            }
+            start = end
         }
     }
 
@@ -155,6 +187,6 @@ public final class LocalMessageBus: MessageBus {
 extension LocalMessageBus {
     /// Whether the command named `name` changes state; `nil` when no module handles it.
     public func isMutating(command name: String) -> Bool? {
-        commands.entries.withLock { $0[name] }.map { $0.type.isMutating }
+        commands.entries.withLock { $0[name] }.map(\.isMutating)
     }
 }

@@ -40,11 +40,6 @@ public struct RuntimeOptions: Sendable {
     }
 }
 
-/// Concord's version, as `system.ping` reports it.
-public enum ConcordVersion {
-    public static let current = "0.1.0"
-}
-
 /// Runs the bus, the journal, timers and the modules as one swift-service-lifecycle `Service`.
 ///
 /// On graceful shutdown it stops taking commands, lets the admitted ones finish, stops the modules,
@@ -68,6 +63,7 @@ public final class Runtime: Service, Sendable {
     private let clock: any WallClock
     private let logger: Logger
     private let modules: [any Module]
+    private let refused: [ModuleState]
     private let timers: TimerService
     private let ledger: IdempotencyLedger
     private let startedAt: Date
@@ -91,8 +87,11 @@ public final class Runtime: Service, Sendable {
     }
 
     /// Opens the store in `options.dataDirectory`; throws ``StoreError`` when it cannot be used.
+    ///
+    /// `refused` are the plugins that were not loaded, each with why: `system.status` lists them after the modules.
     public init(
         modules: [any Module],
+        refused: [ModuleState] = [],
         options: RuntimeOptions,
         clock: any WallClock = SystemWallClock(),
         logger: Logger,
@@ -103,6 +102,7 @@ public final class Runtime: Service, Sendable {
         self.clock = clock
         self.logger = logger
         self.modules = modules
+        self.refused = refused
         self.hooks = hooks
         self.bus = LocalMessageBus(acceptingCommands: false)
         self.journal = try Journal(
@@ -166,10 +166,14 @@ public final class Runtime: Service, Sendable {
         )
         let all: [any Module] = [system] + modules
         states.withLock { states in
-            states = all.map { ModuleState(name: $0.descriptor.name, version: $0.descriptor.version, state: .starting) }
+            states =
+                all.map { ModuleState(name: $0.descriptor.name, version: $0.descriptor.version, state: .starting) }
+                + refused
         }
         for module in all {
-            journal.declare(module: module.descriptor.name, publishes: module.descriptor.publishes)
+            journal.declare(
+                module: module.descriptor.name, publishes: module.descriptor.publishes,
+                untyped: module.descriptor.publishesUntyped.map(\.topic))
         }
         for module in all {
             await start(module)
@@ -214,7 +218,7 @@ public final class Runtime: Service, Sendable {
             namespaces: descriptor.namespaces
         )
         do {
-            guard states.withLock({ $0.filter { $0.name == name }.count }) == 1 else {
+            guard states.withLock({ $0.filter { $0.name == name && $0.state != .refused }.count }) == 1 else {
                 throw ConcordError.conflict("another module is already named \"\(name)\"")
             }
             try Self.check(descriptor, among: loaded.withLock { $0.map(\.module.descriptor) })
@@ -238,15 +242,16 @@ public final class Runtime: Service, Sendable {
     /// and no module already running owns one of its namespaces.
     static func check(_ descriptor: ModuleDescriptor, among running: [ModuleDescriptor]) throws {
         let name = descriptor.name
-        if let foreign = descriptor.publishes.first(where: { !descriptor.owns($0.topic) }) {
+        let topics = descriptor.publishedTopics
+        if let foreign = topics.first(where: { !descriptor.owns($0) }) {
             throw ConcordError(
                 .internal,
-                "module \"\(name)\" publishes \(foreign.topic), outside its namespaces "
+                "module \"\(name)\" publishes \(foreign), outside its namespaces "
                     + "(\(descriptor.namespaces.joined(separator: ", ")))")
         }
         var seen: Set<String> = []
-        for type in descriptor.publishes where !seen.insert(type.topic.rawValue).inserted {
-            throw ConcordError(.internal, "module \"\(name)\" lists \(type.topic) twice in publishes")
+        for topic in topics where !seen.insert(topic.rawValue).inserted {
+            throw ConcordError(.internal, "module \"\(name)\" lists \(topic) twice in publishes")
         }
         for other in running {
             if let shared = descriptor.namespaces.first(where: other.namespaces.contains) {
@@ -296,7 +301,7 @@ public final class Runtime: Service, Sendable {
 
     private func setState(_ name: String, _ state: ModuleState.State, error: String? = nil) {
         states.withLock { states in
-            if let index = states.firstIndex(where: { $0.name == name }) {
+            if let index = states.firstIndex(where: { $0.name == name && $0.state != .refused }) {
                 states[index].state = state
                 states[index].error = error
             }
@@ -343,24 +348,23 @@ public final class Runtime: Service, Sendable {
             Catalog.CommandEntry(
                 command: entry.topic,
                 module: entry.module,
-                mutating: entry.type.isMutating,
-                argsSchema: JSONSchema.of(entry.type),
-                replySchema: Self.replySchema(entry.type)
+                mutating: entry.isMutating,
+                argsSchema: entry.argsSchema(),
+                replySchema: entry.replySchema()
             )
         }
-        let published = loaded.withLock { $0.map { ($0.context.name, $0.module.descriptor.publishes) } }
-        let events = published.flatMap { module, types in
-            types.map {
+        let published = loaded.withLock { $0.map { ($0.context.name, $0.module.descriptor) } }
+        let events = published.flatMap { module, descriptor in
+            descriptor.publishes.map {
                 Catalog.EventEntry(topic: $0.topic.rawValue, module: module, payloadSchema: JSONSchema.of($0))
             }
+                + descriptor.publishesUntyped.map {
+                    Catalog.EventEntry(topic: $0.topic.rawValue, module: module, payloadSchema: $0.payloadSchema)
+                }
         }.sorted { $0.topic < $1.topic }
         let catalog = Catalog(commands: commands, events: events)
         catalogCache.withLock { $0 = catalog }
         return catalog
-    }
-
-    private static func replySchema<C: Command>(_ type: C.Type) -> JSONValue {
-        JSONSchema.of(C.Reply.self)
     }
 
     // MARK: Periodic work

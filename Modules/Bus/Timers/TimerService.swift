@@ -77,9 +77,9 @@ final class TimerService: Sendable {
         let decoder = ConcordJSON.decoder()
         for timer in due {
             guard let type = journal.eventType(for: timer.topic) else { continue }
-            let event: any Event
+            let emit: @Sendable (WriteTransaction) -> Void
             do {
-                event = try Self.decode(type, from: Data(timer.payload.utf8), with: decoder)
+                emit = try Self.emitter(of: type, topic: timer.topic, payload: Data(timer.payload.utf8), decoder)
             } catch {
                 logger.error(
                     "a timer's event cannot be decoded; it is dropped",
@@ -100,9 +100,22 @@ final class TimerService: Sendable {
                 )
                 // A timer deleted since it was read (cancelled, or already fired) must not fire.
                 guard transaction.db.changesCount == 1 else { return }
-                Self.emit(event, in: transaction)
+                emit(transaction)
             }
         }
+    }
+
+    /// What emits a timer's event: the typed event decoded from its JSON, or an untyped one (a plugin's) under its
+    /// own topic, as the JSON it was scheduled with.
+    private static func emitter(
+        of type: any Event.Type, topic: String, payload: Data, _ decoder: JSONDecoder
+    ) throws -> @Sendable (WriteTransaction) -> Void {
+        if type == UntypedEvent.self {
+            let topic = try Topic(validating: topic)
+            return { $0.emit(untyped: topic, json: payload) }
+        }
+        let event = try decode(type, from: payload, with: decoder)
+        return { emit(event, in: $0) }
     }
 
     private static func decode<E: Event>(_ type: E.Type, from data: Data, with decoder: JSONDecoder) throws -> E {

@@ -36,6 +36,8 @@ public struct ModuleDescriptor: Sendable {
     public var version: String
     /// The events this module emits; emitting any other fails the write that tries.
     public var publishes: [any Event.Type]
+    /// The events this module emits that have no Swift type in the daemon (a plugin's), with their schemas.
+    public var publishesUntyped: [UntypedEventDeclaration]
     /// The first words of the topics the module owns: its name, unless it says otherwise.
     public var namespaces: [String]
 
@@ -43,13 +45,18 @@ public struct ModuleDescriptor: Sendable {
         name: String,
         version: String,
         publishes: [any Event.Type] = [],
+        publishesUntyped: [UntypedEventDeclaration] = [],
         namespaces: [String]? = nil
     ) {
         self.name = name
         self.version = version
         self.publishes = publishes
+        self.publishesUntyped = publishesUntyped
         self.namespaces = namespaces ?? [name]
     }
+
+    /// The topics of every event the module emits, typed or not.
+    public var publishedTopics: [Topic] { publishes.map { $0.topic } + publishesUntyped.map(\.topic) }
 
     /// Whether `topic` lies in one of the module's namespaces (`registry.actor.register` in `registry`).
     public func owns(_ topic: Topic) -> Bool {

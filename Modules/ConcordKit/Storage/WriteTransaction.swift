@@ -17,7 +17,8 @@ public final class WriteTransaction {
 
     /// A change to the module's durable timers.
     public enum TimerChange {
-        case schedule(key: String, due: Date, event: any Event)
+        /// The event to emit at `due`: its topic and its JSON.
+        case schedule(key: String, due: Date, topic: Topic, payload: Data)
         case cancel(key: String)
     }
 
@@ -52,11 +53,24 @@ public final class WriteTransaction {
         events.append(PendingEvent(topic: E.topic, type: E.self, json: json))
     }
 
+    /// Emits an event that has no Swift type in this process (a plugin's), given as its topic and JSON: it is
+    /// journaled as it is and reaches in-process subscribers as an ``UntypedEvent``.
+    public func emit(untyped topic: Topic, json: Data) {
+        events.append(PendingEvent(topic: topic, type: UntypedEvent.self, json: json))
+    }
+
     /// Emits `event` at `due`, durably: the timer survives restarts and a late one fires once at start-up.
     ///
     /// Scheduling again under the same key replaces the earlier timer.
-    public func schedule<E: Event>(_ event: E, at due: Date, key: String) {
-        timerChanges.append(.schedule(key: key, due: due, event: event))
+    ///
+    /// - Throws: when `event` cannot be encoded as JSON.
+    public func schedule<E: Event>(_ event: E, at due: Date, key: String) throws {
+        timerChanges.append(.schedule(key: key, due: due, topic: E.topic, payload: try JSONStreamEncoder.encode(event)))
+    }
+
+    /// Emits the untyped event `topic` with `json` at `due`, durably, as ``schedule(_:at:key:)`` does.
+    public func schedule(untyped topic: Topic, json: Data, at due: Date, key: String) {
+        timerChanges.append(.schedule(key: key, due: due, topic: topic, payload: json))
     }
 
     /// Cancels the timer under `key`, if it has not fired.

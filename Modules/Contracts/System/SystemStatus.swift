@@ -48,7 +48,8 @@ public struct SystemStatus: Codable, Sendable {
 
 public struct ModuleState: Codable, Sendable, Equatable {
     public enum State: String, Codable, Sendable, CaseIterable {
-        case starting, running, failed, stopping, stopped
+        /// `refused`: a plugin that failed its load check (ABI, Concord version, Swift compiler); none of its code ran.
+        case starting, running, failed, stopping, stopped, refused
     }
 
     public var name: String

@@ -53,7 +53,7 @@ public struct LedgerModule: Module {
         }
         try context.handle(SetReminder.self, runsOn: .inline) { command, _ in
             try await store.write { transaction in
-                transaction.schedule(ReminderDue(key: command.key), at: command.due, key: command.key)
+                try transaction.schedule(ReminderDue(key: command.key), at: command.due, key: command.key)
                 return Acknowledged()
             }
         }

@@ -54,7 +54,7 @@ struct Schedules: Sendable {
             try ExportsStore(db: transaction.db).save(schedule)
             transaction.emit(ExportScheduled(schedule: schedule))
             if let next {
-                transaction.schedule(
+                try transaction.schedule(
                     ExportDue(schedule: id, due: ExportJob.utc(next)), at: next, key: Self.timerKey(id))
             } else {
                 transaction.cancelTimer(key: Self.timerKey(id))
@@ -91,7 +91,7 @@ struct Schedules: Sendable {
             try await context.store.write { [updated] transaction in
                 try ExportsStore(db: transaction.db).save(updated)
                 if let next {
-                    transaction.schedule(
+                    try transaction.schedule(
                         ExportDue(schedule: updated.id, due: ExportJob.utc(next)), at: next,
                         key: Self.timerKey(updated.id))
                 }

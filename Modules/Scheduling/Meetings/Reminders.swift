@@ -87,7 +87,7 @@ enum Reminders {
             try store.removeReminder(key: key)
         }
         for reminder in planned where pending[reminder.key] != reminder.due.timeIntervalSince1970 {
-            transaction.schedule(reminder.event, at: reminder.due, key: reminder.key)
+            try transaction.schedule(reminder.event, at: reminder.due, key: reminder.key)
             try store.setReminder(key: reminder.key, owner: owner, due: reminder.due)
         }
     }

@@ -1,10 +1,16 @@
-import ConcordKit
 import Foundation
 
 /// Decodes a command's JSON args and turns decoding failures into `bad_request` messages that name the field,
-/// the expected form and the value received.
-enum ArgumentDecoder {
-    static func decode<C: Command>(_ type: C.Type, from value: JSONValue, knownFields: Set<String>) throws -> C {
+/// the expected form and the value received: the bus's, and a plugin's, which decodes its own commands.
+public enum CommandArguments {
+    /// The fields `C` takes, from its schema; args with any other field are refused.
+    public static func knownFields<C: Command>(of type: C.Type) -> Set<String> {
+        guard case .object(let fields)? = JSONSchema.of(C.self)["properties"] else { return [] }
+        return Set(fields.keys)
+    }
+
+    /// Decodes `value` as `C`, refusing fields outside `knownFields` (``knownFields(of:)``, worked out once).
+    public static func decode<C: Command>(_ type: C.Type, from value: JSONValue, knownFields: Set<String>) throws -> C {
         guard case .object(let fields) = value else {
             throw ConcordError.badRequest("args: expected a JSON object, got \(describe(value))")
         }
@@ -23,7 +29,7 @@ enum ArgumentDecoder {
         }
     }
 
-    static func message(for error: DecodingError, in value: JSONValue) -> String {
+    public static func message(for error: DecodingError, in value: JSONValue) -> String {
         switch error {
         case .typeMismatch(let type, let context):
             let path = path(context.codingPath)
@@ -76,7 +82,8 @@ enum ArgumentDecoder {
         }
     }
 
-    static func describe(_ value: JSONValue) -> String {
+    /// A short account of `value` for an error message: its type, or the value itself when it is short.
+    public static func describe(_ value: JSONValue) -> String {
         switch value {
         case .null: "null"
         case .bool(let bool): "\(bool)"

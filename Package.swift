@@ -16,6 +16,9 @@ let package = Package(
         .executable(name: "concord-bench", targets: ["concord-bench"]),
         .library(name: "ConcordKit", targets: ["ConcordKit"]),
         .library(name: "Contracts", targets: ["Contracts"]),
+        .library(name: "ConcordPlugin", targets: ["ConcordPlugin"]),
+        // A plugin: dev/build-plugin MembershipDues builds it and puts it in a plugins directory.
+        .library(name: "MembershipDues", type: .dynamic, targets: ["MembershipDues"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -59,6 +62,26 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             path: "Modules/ConcordKit",
+            swiftSettings: swiftSettings
+        ),
+        // The in-process plugin ABI (concord_plugin.h) and the SDK a plugin is written with.
+        .target(name: "CConcordPlugin", path: "Modules/CConcordPlugin"),
+        .target(
+            name: "ConcordPlugin",
+            dependencies: [
+                "CConcordPlugin", "ConcordKit", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Modules/ConcordPlugin",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PluginHost",
+            dependencies: [
+                "Bus", "CConcordPlugin", "ConcordKit", "ConcordPlugin", "Contracts",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Modules/PluginHost",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -120,6 +143,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "MembershipDues",
+            dependencies: ["ConcordKit", "ConcordPlugin", "Contracts"],
+            path: "Plugins/MembershipDues",
+            swiftSettings: swiftSettings,
+            // The plugin's references to its own copies of ConcordKit and the rest bind to those copies, whatever
+            // the daemon that loads it exports.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-Bsymbolic"])]
+        ),
+        .target(
             name: "Bus",
             dependencies: [
                 "ConcordKit",
@@ -163,6 +195,7 @@ let package = Package(
                 "Gateway",
                 "Matching",
                 "Notifications",
+                "PluginHost",
                 "Registry",
                 "Scheduling",
                 .product(name: "Configuration", package: "swift-configuration"),

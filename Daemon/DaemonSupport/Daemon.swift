@@ -6,6 +6,7 @@ import Gateway
 public import Logging
 import Matching
 import Notifications
+import PluginHost
 import Registry
 import Scheduling
 import ServiceLifecycle
@@ -50,9 +51,13 @@ public enum Daemon {
             moduleConfiguration: moduleConfiguration(configuration),
             maxWritesPerTransaction: configuration.maxWritesPerTransaction
         )
+        let plugins = await PluginLoader.load(directory: configuration.pluginsDirectory, logger: logger)
+        try configuration.checkModuleSections(
+            known: Set((modules + plugins.modules).map(\.descriptor.name) + plugins.refused.map(\.name)))
         let runtimeBox = RuntimeReference()
         let runtime = try Runtime(
-            modules: modules,
+            modules: modules + plugins.modules,
+            refused: plugins.refused,
             options: options,
             logger: logger,
             hooks: Runtime.Hooks(

@@ -6,6 +6,8 @@ import Yams
 /// The daemon's settings: defaults, overridden by a YAML file, by `CONCORD_*` variables, then by flags.
 public struct DaemonConfiguration: Sendable, Equatable {
     public var dataDirectory: String
+    /// Where the plugins are: `plugins.directory`, or `plugins/` beside the data directory.
+    public var pluginsDirectory: String
     public var logLevel: Logger.Level
     public var eventsEndpoint: String
     public var commandsEndpoint: String
@@ -28,12 +30,13 @@ public struct DaemonConfiguration: Sendable, Equatable {
     ///
     /// - Parameters:
     ///   - file: the YAML file, if any.
-    ///   - moduleNames: the modules that may have a `modules.<name>` section.
+    ///   - moduleNames: the modules that may have a `modules.<name>` section; `nil` leaves the check to
+    ///     ``checkModuleSections(known:)``, once the plugins are loaded.
     public static func load(
         file: String?,
         flags: Flags = [:],
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        moduleNames: Set<String> = []
+        moduleNames: Set<String>? = []
     ) async throws(ConfigurationError) -> DaemonConfiguration {
         var providers: [any ConfigProvider] = []
         var flagValues: [AbsoluteConfigKey: ConfigValue] = [:]
@@ -64,9 +67,13 @@ public struct DaemonConfiguration: Sendable, Equatable {
         func value(_ setting: Setting) throws(ConfigurationError) -> String {
             try setting.validate(reader.string(forKey: ConfigKey(setting.key)) ?? setting.defaultValue)
         }
-        let dataDirectory = try value(.dataDirectory)
+        let dataDirectory = URL(fileURLWithPath: try value(.dataDirectory)).standardizedFileURL
+        let pluginsDirectory =
+            try value(.pluginsDirectory).nonEmpty.map { URL(fileURLWithPath: $0).standardizedFileURL }
+            ?? dataDirectory.deletingLastPathComponent().appendingPathComponent("plugins")
         let configuration = DaemonConfiguration(
-            dataDirectory: URL(fileURLWithPath: dataDirectory).standardizedFileURL.path,
+            dataDirectory: dataDirectory.path,
+            pluginsDirectory: pluginsDirectory.path,
             logLevel: Logger.Level(rawValue: try value(.logLevel)) ?? .info,
             eventsEndpoint: try value(.eventsEndpoint),
             commandsEndpoint: try value(.commandsEndpoint),
@@ -83,6 +90,14 @@ public struct DaemonConfiguration: Sendable, Equatable {
         )
         try configuration.checkSecurity()
         return configuration
+    }
+
+    /// Throws when a `modules.<name>` section names none of `known`, the modules and plugins found.
+    public func checkModuleSections(known: Set<String>) throws(ConfigurationError) {
+        guard let unknown = modules.keys.sorted().first(where: { !known.contains($0) }) else { return }
+        throw ConfigurationError(
+            "modules.\(unknown): no module named \"\(unknown)\" is loaded; "
+                + "loaded modules: \(known.sorted().joined(separator: ", "))")
     }
 
     /// Refuses endpoints other machines can reach unless CURVE is on, and CURVE without its files.
@@ -118,7 +133,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
 /// returns the `modules.*` sections.
 private struct FileChecker {
     let path: String
-    let moduleNames: Set<String>
+    /// The modules a section may name; `nil` when they are checked later.
+    let moduleNames: Set<String>?
 
     func check() throws(ConfigurationError) -> [String: [String: String]] {
         let text: String
@@ -164,7 +180,7 @@ private struct FileChecker {
             }
             let path = prefix + [name]
             let dotted = path.joined(separator: ".")
-            if path.first == "modules", path.count >= 2 {
+            if path.first == "modules", path.count >= 2, let moduleNames {
                 guard moduleNames.contains(path[1]) else {
                     throw ConfigurationError(
                         "config \(self.path): \(path[..<2].joined(separator: ".")): no module named \"\(path[1])\" is loaded; "

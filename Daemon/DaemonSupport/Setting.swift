@@ -33,6 +33,13 @@ struct Setting: Sendable {
         kind: .path,
         help: "directory of the SQLite database (created if missing)"
     )
+    static let pluginsDirectory = Setting(
+        key: "plugins.directory",
+        flag: "plugins-dir",
+        defaultValue: "",
+        kind: .optionalPath,
+        help: "directory of the plugins (*.so) loaded at start-up; default: plugins/ beside the data directory"
+    )
     static let logLevel = Setting(
         key: "log.level",
         flag: "log-level",
@@ -120,7 +127,8 @@ struct Setting: Sendable {
     )
 
     static let all: [Setting] = [
-        dataDirectory, logLevel, eventsEndpoint, commandsEndpoint, heartbeatInterval, maxWritesPerTransaction,
+        dataDirectory, pluginsDirectory, logLevel, eventsEndpoint, commandsEndpoint, heartbeatInterval,
+        maxWritesPerTransaction,
         securityMode, serverSecretKeyFile, allowlist, maxMessageBytes, eventsHighWaterMark,
         repliesHighWaterMark, commandsInFlight,
     ]

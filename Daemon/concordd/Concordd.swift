@@ -24,6 +24,11 @@ struct Concordd: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Directory of the SQLite database (default: ./data).")
     var dataDir: String?
 
+    @Option(
+        name: .customLong("plugins-dir"),
+        help: "Directory of the plugins (*.so) to load (default: plugins/ beside the data directory).")
+    var pluginsDir: String?
+
     @Option(name: .long, help: "ZeroMQ address of the event stream (default: tcp://127.0.0.1:7401).")
     var events: String?
 
@@ -42,6 +47,7 @@ struct Concordd: AsyncParsableCommand {
     func run() async throws {
         var flags: DaemonConfiguration.Flags = [:]
         flags["data-dir"] = dataDir
+        flags["plugins-dir"] = pluginsDir
         flags["events"] = events
         flags["commands"] = commands
         flags["log-level"] = logLevel
@@ -52,7 +58,8 @@ struct Concordd: AsyncParsableCommand {
                 file: config ?? environment["CONCORD_CONFIG"],
                 flags: flags,
                 environment: environment,
-                moduleNames: Set(Daemon.modules.map(\.descriptor.name))
+                // Checked once the plugins are loaded, whose sections are as valid as the modules'.
+                moduleNames: nil
             )
         } catch {
             Self.fail(error.description)

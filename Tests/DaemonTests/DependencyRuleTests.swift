@@ -5,8 +5,12 @@ import Testing
 /// Bus or Gateway. Read from the manifest as SwiftPM sees it.
 @Suite struct DependencyRuleTests {
     static let infrastructure: Set<String> = [
-        "ConcordKit", "Contracts", "ConcordTesting", "Bus", "Gateway", "ZeroMQ", "CZeroMQ",
+        "ConcordKit", "Contracts", "ConcordTesting", "Bus", "Gateway", "ZeroMQ", "CZeroMQ", "CConcordPlugin",
+        "ConcordPlugin", "PluginHost",
     ]
+
+    /// What a plugin (`Plugins/<Name>`) may depend on besides ConcordKit and Contracts: the plugin SDK.
+    static let pluginSDK: Set<String> = ["ConcordPlugin"]
 
     struct Violation: CustomStringConvertible {
         let target: String
@@ -20,12 +24,14 @@ import Testing
         var violations: [Violation] = []
         for target in targets {
             guard let name = target["name"] as? String, let path = target["path"] as? String,
-                path.hasPrefix("Modules/"), !infrastructure.contains(name), target["type"] as? String != "test"
+                path.hasPrefix("Modules/") || path.hasPrefix("Plugins/"), !infrastructure.contains(name),
+                target["type"] as? String != "test"
             else { continue }
+            let allowed: Set<String> = ["ConcordKit", "Contracts"].union(path.hasPrefix("Plugins/") ? pluginSDK : [])
             for dependency in target["dependencies"] as? [[String: Any]] ?? [] {
                 let named = (dependency["byName"] ?? dependency["target"]) as? [Any]
                 guard let dependencyName = named?.first as? String else { continue }
-                if names.contains(dependencyName), !["ConcordKit", "Contracts"].contains(dependencyName) {
+                if names.contains(dependencyName), !allowed.contains(dependencyName) {
                     violations.append(Violation(target: name, dependency: dependencyName))
                 }
             }
@@ -71,8 +77,16 @@ import Testing
                     "name": "Matching", "path": "Modules/Matching", "type": "regular",
                     "dependencies": [["target": ["Registry", NSNull()]]],
                 ],
+                ["name": "ConcordPlugin", "path": "Modules/ConcordPlugin", "type": "regular", "dependencies": []],
+                [
+                    "name": "Dues", "path": "Plugins/Dues", "type": "regular",
+                    "dependencies": [["byName": ["ConcordPlugin", NSNull()]], ["byName": ["Registry", NSNull()]]],
+                ],
             ]
         ]
-        #expect(Self.violations(in: manifest).map(\.description) == ["Registry -> Bus", "Matching -> Registry"])
+        #expect(
+            Self.violations(in: manifest).map(\.description) == [
+                "Registry -> Bus", "Matching -> Registry", "Dues -> Registry",
+            ])
     }
 }

@@ -1,0 +1,1 @@
+#include "concord_plugin.h"

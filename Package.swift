@@ -296,6 +296,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PluginTests",
+            dependencies: [
+                "Bus", "ConcordKit", "ConcordPlugin", "ConcordTesting", "Contracts", "MembershipDues", "PluginHost",
+                "Registry",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "RegistryTests",
             dependencies: ["Registry", "ConcordKit", "ConcordTesting", "Contracts"],
             swiftSettings: swiftSettings

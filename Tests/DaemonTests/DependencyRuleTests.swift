@@ -27,7 +27,7 @@ import Testing
                 path.hasPrefix("Modules/") || path.hasPrefix("Plugins/"), !infrastructure.contains(name),
                 target["type"] as? String != "test"
             else { continue }
-            let allowed: Set<String> = ["ConcordKit", "Contracts"].union(path.hasPrefix("Plugins/") ? pluginSDK : [])
+            let allowed = Set(["ConcordKit", "Contracts"]).union(path.hasPrefix("Plugins/") ? Self.pluginSDK : Set())
             for dependency in target["dependencies"] as? [[String: Any]] ?? [] {
                 let named = (dependency["byName"] ?? dependency["target"]) as? [Any]
                 guard let dependencyName = named?.first as? String else { continue }

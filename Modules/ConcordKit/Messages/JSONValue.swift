@@ -39,7 +39,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
-    private struct Key: CodingKey {
+    private struct MemberKey: CodingKey {
         var stringValue: String
         var intValue: Int? { nil }
         init(stringValue: String) { self.stringValue = stringValue }
@@ -47,7 +47,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     private static func decodeObject(from decoder: any Decoder) throws -> JSONObject {
-        let container = try decoder.container(keyedBy: Key.self)
+        let container = try decoder.container(keyedBy: MemberKey.self)
         var object = JSONObject()
         for key in container.allKeys { object[key.stringValue] = try container.decode(JSONValue.self, forKey: key) }
         return object
@@ -55,8 +55,8 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     public func encode(to encoder: any Encoder) throws {
         if case .object(let members) = self {
-            var container = encoder.container(keyedBy: Key.self)
-            for (key, value) in members { try container.encode(value, forKey: Key(stringValue: key)) }
+            var container = encoder.container(keyedBy: MemberKey.self)
+            for (key, value) in members { try container.encode(value, forKey: MemberKey(stringValue: key)) }
             return
         }
         var container = encoder.singleValueContainer()
@@ -159,4 +159,17 @@ public enum ConcordJSON {
         decoder.dateDecodingStrategy = .iso8601
         return decoder
     }
+}
+
+/// JSON objects, numbers and null written as Swift literals, as args and expected replies are in tests:
+/// `["network": "ANMC21", "year": 2027]` (strings, integers, booleans and arrays are in `JSONSchema.swift`).
+extension JSONValue: ExpressibleByDictionaryLiteral, ExpressibleByFloatLiteral, ExpressibleByNilLiteral {
+    public typealias Key = String
+    public typealias Value = JSONValue
+
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self = .object(JSONObject(elements, uniquingKeysWith: { _, last in last }))
+    }
+    public init(floatLiteral value: Double) { self = .double(value) }
+    public init(nilLiteral: ()) { self = .null }
 }

@@ -29,6 +29,7 @@ let benchmarks: [(name: String, run: () async throws -> Report)] = [
     ("notifications.dead_endpoint", { try await NotificationsWorkloads.deadEndpoint() }),
     ("exports.datapackage_250k", { try ExportsBenchmarks.datapackage250k() }),
     ("exports.ical_10k", { try await ExportsBenchmarks.ical10k() }),
+    ("plugins.request_reply", { try await PluginBenchmarks.requestReply() }),
 ]
 
 let requested = Array(CommandLine.arguments.dropFirst())

@@ -19,6 +19,7 @@ enum DuesStore {
             due_on TEXT NOT NULL, issued_at REAL NOT NULL,
             UNIQUE (network, member, year));
         CREATE INDEX dues_invoices_open ON dues_invoices(network, due_on) WHERE paid < amount;
+        CREATE INDEX dues_invoices_member ON dues_invoices(member, year);
         CREATE TABLE dues_payments (
             id TEXT PRIMARY KEY, invoice TEXT NOT NULL REFERENCES dues_invoices(id), amount INTEGER NOT NULL,
             paid_on TEXT NOT NULL, reference TEXT, recorded_at REAL NOT NULL);

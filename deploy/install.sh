@@ -40,14 +40,15 @@ fi
 cd "$repo"
 swift build -c release --product concordd
 bin=$(swift build -c release --show-bin-path)
-install -d "$prefix/bin" "$prefix/share/doc/concord" /etc/concord
+install -d "$prefix/bin" "$prefix/share/doc/concord" "$prefix/lib/concord/plugins" /etc/concord
 install -m 0755 "$bin/concordd" "$prefix/bin/concordd"
 [ -x "$bin/concordctl" ] && install -m 0755 "$bin/concordctl" "$prefix/bin/concordctl"
 install -m 0644 README.md "$prefix/share/doc/concord/README.md"
 [ -e /etc/concord/concordd.yaml ] || install -m 0644 deploy/concordd.yaml /etc/concord/concordd.yaml
-sed "s|/usr/local/bin/concordd|$prefix/bin/concordd|; s|/usr/local/share/doc|$prefix/share/doc|" \
+sed "s|/usr/local/bin/concordd|$prefix/bin/concordd|; s|/usr/local/share/doc|$prefix/share/doc|; s|/usr/local/lib/concord|$prefix/lib/concord|g" \
   deploy/concordd.service > "$unit"
 chmod 0644 "$unit"
+echo "plugins: dev/build-plugin <Name> --to $prefix/lib/concord/plugins installs one; restart concordd to load it"
 if have_systemd; then
   systemctl daemon-reload
   if [ "$start" = yes ]; then systemctl enable --now concordd.service && systemctl --no-pager status concordd.service; fi

@@ -18,6 +18,32 @@ import Testing
         #expect(configuration.heartbeatInterval == .seconds(1))
     }
 
+    @Test func pluginsAreBesideTheDataDirectoryUnlessConfigured() async throws {
+        let beside = try await DaemonConfiguration.load(
+            file: nil, flags: ["data-dir": "/var/lib/concord/data"], environment: [:])
+        #expect(beside.pluginsDirectory == "/var/lib/concord/plugins")
+        let path = try file("plugins:\n  directory: /opt/from-file/plugins\n")
+        let configured = try await DaemonConfiguration.load(file: path, environment: [:])
+        #expect(configured.pluginsDirectory == "/opt/from-file/plugins")
+        let environment = try await DaemonConfiguration.load(
+            file: path, environment: ["CONCORD_PLUGINS_DIRECTORY": "/usr/local/lib/concord/plugins"])
+        #expect(environment.pluginsDirectory == "/usr/local/lib/concord/plugins")
+        let flag = try await DaemonConfiguration.load(
+            file: path, flags: ["plugins-dir": "/tmp/plugins"], environment: [:])
+        #expect(flag.pluginsDirectory == "/tmp/plugins")
+    }
+
+    @Test func aPluginsSectionIsCheckedOnceThePluginsAreKnown() async throws {
+        let path = try file("modules:\n  dues:\n    reminder_days: 30\n  nosuch:\n    a: 1\n")
+        let configuration = try await DaemonConfiguration.load(file: path, environment: [:], moduleNames: nil)
+        #expect(configuration.modules["dues"] == ["reminder_days": "30"])
+        #expect(throws: Never.self) { try configuration.checkModuleSections(known: ["dues", "nosuch", "registry"]) }
+        let error = #expect(throws: ConfigurationError.self) {
+            try configuration.checkModuleSections(known: ["dues", "registry"])
+        }
+        #expect(error?.description == #"modules.nosuch: no module named "nosuch" is loaded; loaded modules: dues, registry"#)
+    }
+
     @Test func fileIsOverriddenByEnvironmentWhichIsOverriddenByFlags() async throws {
         let path = try file(
             """

@@ -41,7 +41,9 @@ import Testing
         let error = #expect(throws: ConfigurationError.self) {
             try configuration.checkModuleSections(known: ["dues", "registry"])
         }
-        #expect(error?.description == #"modules.nosuch: no module named "nosuch" is loaded; loaded modules: dues, registry"#)
+        #expect(
+            error?.description == #"modules.nosuch: no module named "nosuch" is loaded; loaded modules: dues, registry"#
+        )
     }
 
     @Test func fileIsOverriddenByEnvironmentWhichIsOverriddenByFlags() async throws {

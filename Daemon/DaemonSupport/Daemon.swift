@@ -137,7 +137,8 @@ public enum Daemon {
         let gateway: Gateway
         do {
             gateway = try Gateway(
-                options: options, bus: runtime.bus, headSeq: { runtime.journal.headSeq }, logger: logger)
+                options: options, bus: runtime.bus, externals: runtime.externals, headSeq: { runtime.journal.headSeq },
+                logger: logger)
         } catch {
             throw ConfigurationError("\(error)")
         }

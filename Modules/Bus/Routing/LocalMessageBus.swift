@@ -43,6 +43,11 @@ public final class LocalMessageBus: MessageBus {
         try commands.register(untyped: command, module: module, handler: handler)
     }
 
+    /// Forgets every command `module` registered: an external module attaching again with another declaration.
+    public func unregister(module: String) {
+        commands.unregister(module: module)
+    }
+
     /// Decodes `args` (a JSON object) as the command named `name`, runs it and returns the reply as JSON text.
     public func dispatch(command name: String, args: Data, context: CommandContext) async throws -> Data {
         let data = args.isEmpty ? Data("{}".utf8) : args

@@ -59,6 +59,8 @@ public final class Runtime: Service, Sendable {
 
     public let bus: LocalMessageBus
     public let journal: Journal
+    /// The modules attached from outside the process over the command endpoint.
+    public let externals: ExternalModules
     public let options: RuntimeOptions
     private let clock: any WallClock
     private let logger: Logger
@@ -113,9 +115,16 @@ public final class Runtime: Service, Sendable {
             eventsAwaitingDelivery: options.eventsAwaitingDelivery
         )
         self.timers = TimerService(journal: journal, clock: clock, logger: logger)
+        self.externals = ExternalModules(bus: bus, journal: journal, logger: logger)
         self.ledger = IdempotencyLedger(
             journal: journal, clock: clock, knownLimit: options.idempotencyKeysInMemory)
         self.startedAt = clock.now()
+        externals.connect(
+            ExternalModules.Hooks(
+                builtIn: { [weak self] in
+                    self?.loaded.withLock { $0.map { ($0.context.name, $0.module.descriptor.namespaces) } } ?? []
+                },
+                changed: { [weak self] in self?.catalogCache.withLock { $0 = nil } }))
     }
 
     private static func prepare(directory: String) throws {
@@ -268,6 +277,7 @@ public final class Runtime: Service, Sendable {
         logger.info(
             "concordd stopping: finishing admitted commands", metadata: ["in_flight": "\(bus.commands.inFlight)"])
         await bus.commands.closeAndDrain()
+        externals.stop()
         let (heartbeat, housekeeping, timerTask) = tasks.withLock { ($0.heartbeat, $0.housekeeping, $0.timers) }
         heartbeat?.cancel()
         housekeeping?.cancel()
@@ -312,7 +322,7 @@ public final class Runtime: Service, Sendable {
     public var moduleStates: [ModuleState] { states.withLock { $0 } }
 
     func status() async -> SystemStatus {
-        var modules = moduleStates
+        var modules = moduleStates + externals.states
         let contexts = loaded.withLock { $0.map(\.context) }
         for context in contexts {
             guard let index = modules.firstIndex(where: { $0.name == context.name }) else { continue }
@@ -353,15 +363,19 @@ public final class Runtime: Service, Sendable {
                 replySchema: entry.replySchema()
             )
         }
-        let published = loaded.withLock { $0.map { ($0.context.name, $0.module.descriptor) } }
-        let events = published.flatMap { module, descriptor in
+        let descriptors = loaded.withLock { $0.map { ($0.context.name, $0.module.descriptor) } }
+        let published = descriptors.flatMap { module, descriptor in
             descriptor.publishes.map {
                 Catalog.EventEntry(topic: $0.topic.rawValue, module: module, payloadSchema: JSONSchema.of($0))
             }
                 + descriptor.publishesUntyped.map {
                     Catalog.EventEntry(topic: $0.topic.rawValue, module: module, payloadSchema: $0.payloadSchema)
                 }
-        }.sorted { $0.topic < $1.topic }
+        }
+        let external = externals.events.flatMap { module, events in
+            events.map { Catalog.EventEntry(topic: $0.topic.rawValue, module: module, payloadSchema: $0.payloadSchema) }
+        }
+        let events = (published + external).sorted { $0.topic < $1.topic }
         let catalog = Catalog(commands: commands, events: events)
         catalogCache.withLock { $0 = catalog }
         return catalog

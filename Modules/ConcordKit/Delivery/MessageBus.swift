@@ -6,13 +6,19 @@ public struct CommandContext: Sendable {
     public var idempotencyKey: String?
     /// Who sent the command: a module name, or the name an allowlist gives a client key.
     public var caller: String
+    /// The caller's role under CURVE (`reader`, `operator`, ...), as the gateway checked it; `nil` for a module, or
+    /// a client when CURVE is off.
+    public var role: String?
     /// The topic of the command being handled; set by the bus.
     public var command: String?
 
-    public init(requestID: String? = nil, idempotencyKey: String? = nil, caller: String = "internal") {
+    public init(
+        requestID: String? = nil, idempotencyKey: String? = nil, caller: String = "internal", role: String? = nil
+    ) {
         self.requestID = requestID
         self.idempotencyKey = idempotencyKey
         self.caller = caller
+        self.role = role
     }
 
     /// The context of the command the current task is handling, if any.

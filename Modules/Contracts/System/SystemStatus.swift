@@ -49,7 +49,9 @@ public struct SystemStatus: Codable, Sendable {
 public struct ModuleState: Codable, Sendable, Equatable {
     public enum State: String, Codable, Sendable, CaseIterable {
         /// `refused`: a plugin that failed its load check (ABI, Concord version, Swift compiler); none of its code ran.
-        case starting, running, failed, stopping, stopped, refused
+        /// `detached`: an external module that went away (detached, or silent past its heartbeats); its commands
+        /// answer `unavailable` until it attaches again.
+        case starting, running, failed, stopping, stopped, refused, detached
     }
 
     public var name: String

@@ -19,6 +19,9 @@ public final class Gateway: Sendable {
         var identity: [UInt8]
         var delimited: Bool
         var body: [UInt8]
+        /// False for a message the daemon sends an attached module of its own accord (a command, a heartbeat):
+        /// it answers no request, so it does not count against the connection's commands in flight.
+        var answersRequest = true
     }
 
     private struct Outbox {
@@ -39,6 +42,7 @@ public final class Gateway: Sendable {
 
     public let options: GatewayOptions
     private let bus: LocalMessageBus
+    private let externals: ExternalModules?
     private let headSeq: @Sendable () -> UInt64
     private let logger: Logger
     private let access: AccessControl
@@ -51,14 +55,18 @@ public final class Gateway: Sendable {
     private let boundEndpoints = Mutex<(events: String, commands: String)?>(nil)
     private let finished = Completion()
 
+    /// - Parameter externals: the hub that external modules attach to over the command endpoint; without one,
+    ///   `system.module.attach` is refused.
     public init(
         options: GatewayOptions,
         bus: LocalMessageBus,
+        externals: ExternalModules? = nil,
         headSeq: @escaping @Sendable () -> UInt64,
         logger: Logger
     ) throws {
         self.options = options
         self.bus = bus
+        self.externals = externals
         self.headSeq = headSeq
         self.logger = logger
         self.access = try AccessControl(security: options.security, logger: logger)
@@ -114,12 +122,24 @@ public final class Gateway: Sendable {
         access.reload()
     }
 
-    /// Registers the gateway's own command, `system.allowlist.reload` (admin role).
+    /// Registers the gateway's own commands: `system.allowlist.reload` (admin role), and `system.module.attach`
+    /// and `system.module.detach`, which the command endpoint answers itself (they name the connection that sent
+    /// them); registered so the catalog lists them, they refuse a sender inside the process.
     public func registerCommands() throws {
         try bus.register(ReloadAllowlist.self, module: "gateway", execution: .inline) { [weak self] _, _ in
             AllowlistReloaded(keys: self?.reloadAllowlist() ?? 0)
         }
+        try bus.register(AttachModule.self, module: "gateway", execution: .inline) { _, _ in
+            throw ConcordError.badRequest(Self.attachOverTheEndpoint)
+        }
+        try bus.register(DetachModule.self, module: "gateway", execution: .inline) { _, _ in
+            throw ConcordError.badRequest(Self.attachOverTheEndpoint)
+        }
     }
+
+    private static let attachOverTheEndpoint =
+        "system.module.attach and system.module.detach are sent over the command endpoint, from the DEALER socket "
+        + "the module is to be sent its commands on"
 
     // MARK: Events
 
@@ -333,7 +353,7 @@ public final class Gateway: Sendable {
         }
         if published > 0 { counters.withLock { $0.eventsPublished += published } }
         for reply in pending.replies {
-            if let count = inFlight[reply.identity] {
+            if reply.answersRequest, let count = inFlight[reply.identity] {
                 inFlight[reply.identity] = count > 1 ? count - 1 : nil
             }
             sendReply(reply, on: commands)
@@ -415,7 +435,12 @@ public final class Gateway: Sendable {
     ) {
         let request: WireRequest
         do {
-            request = try WireRequest.parse(body)
+            switch try WireRequest.parseMessage(body) {
+            case .request(let parsed): request = parsed
+            case .module(let message):
+                received(message, identity: identity, delimited: delimited, on: socket)
+                return
+            }
         } catch {
             reject(identity, delimited, id: error.id, error.error, on: socket)
             return
@@ -424,6 +449,10 @@ public final class Gateway: Sendable {
             command: request.command, mutating: bus.isMutating(command: request.command), userID: userID)
         {
             reject(identity, delimited, id: request.id, denial, on: socket)
+            return
+        }
+        if request.command == AttachModule.topic.rawValue || request.command == DetachModule.topic.rawValue {
+            attach(request, identity: identity, delimited: delimited, userID: userID, on: socket)
             return
         }
         let count = inFlight[identity] ?? 0
@@ -445,7 +474,8 @@ public final class Gateway: Sendable {
         let context = CommandContext(
             requestID: request.id.stringValue ?? request.id.intValue.map { String($0) },
             idempotencyKey: request.idempotencyKey,
-            caller: access.callerName(userID)
+            caller: access.callerName(userID),
+            role: access.roleName(userID)
         )
         Task(executorPreference: executor) { [bus, logger] in
             let reply: [UInt8]
@@ -469,6 +499,80 @@ public final class Gateway: Sendable {
                 )
             }
             self.queue(Reply(identity: identity, delimited: delimited, body: reply))
+        }
+    }
+
+    // MARK: External modules
+
+    /// Attaches (or detaches) the sending connection as an external module; answered at once, so the reply goes
+    /// out before any command routed to the module.
+    private func attach(
+        _ request: WireRequest, identity: [UInt8], delimited: Bool, userID: String?, on socket: ZMQSocket
+    ) {
+        guard let externals else {
+            reject(
+                identity, delimited, id: request.id, .unavailable("this daemon attaches no external modules"),
+                on: socket)
+            return
+        }
+        let result: Result<Data, any Error>
+        if request.command == DetachModule.topic.rawValue {
+            let detached = externals.detach(linkID: identity, reason: "it detached")
+            result =
+                detached
+                ? Result { try JSONStreamEncoder.encode(Acknowledged()) }
+                : .failure(ConcordError.notFound("this connection has no module attached"))
+        } else {
+            result = Result {
+                let declaration = try CommandArguments.decode(
+                    AttachModule.self, from: request.args, knownFields: Self.attachFields)
+                let link = ModuleConnection(gateway: self, identity: identity, delimited: delimited)
+                return try JSONStreamEncoder.encode(
+                    try externals.attach(declaration, link: link, linkID: identity, peer: access.callerName(userID)))
+            }
+        }
+        let body: [UInt8]
+        switch result {
+        case .success(let json): body = WireWriter.success(id: request.id, resultJSON: json)
+        case .failure(let error as ConcordError): body = WireWriter.failure(id: request.id, error: error)
+        case .failure(let error): body = WireWriter.failure(id: request.id, error: ConcordError(.internal, "\(error)"))
+        }
+        sendReply(Reply(identity: identity, delimited: delimited, body: body), on: socket)
+    }
+
+    private static let attachFields = CommandArguments.knownFields(of: AttachModule.self)
+
+    /// A reply or heartbeat of an attached module; what cannot be taken is answered `{"type": "error", ...}`.
+    private func received(_ message: JSONObject, identity: [UInt8], delimited: Bool, on socket: ZMQSocket) {
+        guard let externals else { return }
+        do {
+            try externals.received(message, from: identity)
+        } catch {
+            let concord = (error as? ConcordError) ?? ConcordError(.internal, "\(error)")
+            var body = WireWriter(capacity: 256)
+            body.raw(#"{"type":"error","error":"#)
+            body.raw(
+                (try? JSONStreamEncoder.encode(
+                    JSONValue.object([
+                        "code": .string(concord.code.rawValue), "message": .string(concord.message),
+                        "details": .object(concord.details),
+                    ]))) ?? Data("{}".utf8))
+            body.raw("}")
+            sendReply(
+                Reply(identity: identity, delimited: delimited, body: body.bytes, answersRequest: false), on: socket)
+        }
+    }
+
+    /// An attached module's connection: the daemon's messages to it are queued like replies.
+    private struct ModuleConnection: ModuleLink {
+        let gateway: Gateway
+        let identity: [UInt8]
+        let delimited: Bool
+
+        func send(_ message: [UInt8]) -> Bool {
+            guard gateway.running.load(ordering: .acquiring) else { return false }
+            gateway.queue(Reply(identity: identity, delimited: delimited, body: message, answersRequest: false))
+            return true
         }
     }
 

@@ -9,6 +9,8 @@ import ZeroMQ
 final class AccessControl: Sendable {
     /// Commands that need the admin role (system administration).
     static let adminCommands: Set<String> = ["system.allowlist.reload"]
+    /// Commands that attach and detach external modules: the module or admin role.
+    static let moduleCommands: Set<String> = ["system.module.attach", "system.module.detach"]
 
     let security: GatewaySecurity
     private let logger: Logger
@@ -61,6 +63,16 @@ final class AccessControl: Sendable {
         guard let userID, let entry = allowlist.withLock({ $0.entries[userID] }) else {
             return ConcordError(.forbidden, "this client's key is no longer in the allowlist")
         }
+        if Self.moduleCommands.contains(command) {
+            guard entry.role == .module || entry.role == .admin else {
+                return ConcordError(
+                    .forbidden,
+                    "\(command) needs the module or admin role; key \"\(entry.name)\" has the \(entry.role) role",
+                    details: ["needed_role": "module", "role": .string(entry.role.description)]
+                )
+            }
+            return nil
+        }
         let needed: Allowlist.Role =
             Self.adminCommands.contains(command) ? .admin : (mutating == true ? .operator : .reader)
         guard entry.role >= needed else {
@@ -71,6 +83,12 @@ final class AccessControl: Sendable {
             )
         }
         return nil
+    }
+
+    /// The allowlist's role of a client key, or `nil` without CURVE.
+    func roleName(_ userID: String?) -> String? {
+        guard let userID else { return nil }
+        return allowlist.withLock { $0.entries[userID]?.role.description }
     }
 
     /// The allowlist's name for a client key, or `client` without CURVE.

@@ -9,9 +9,10 @@ import ZeroMQ
 /// rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7   operator   secretariat-laptop
 /// ```
 struct Allowlist: Sendable, Equatable {
-    /// What a key may do; each role includes the ones before it.
+    /// What a key may do; each role includes the ones before it, except that only `module` and `admin` may
+    /// attach an external module (`module` otherwise reads, as `reader` does).
     enum Role: Int, Sendable, Comparable, CaseIterable, CustomStringConvertible {
-        case subscriber, reader, `operator`, admin
+        case subscriber, reader, module, `operator`, admin
 
         static func < (lhs: Role, rhs: Role) -> Bool { lhs.rawValue < rhs.rawValue }
 
@@ -19,6 +20,7 @@ struct Allowlist: Sendable, Equatable {
             switch self {
             case .subscriber: "subscriber"
             case .reader: "reader"
+            case .module: "module"
             case .operator: "operator"
             case .admin: "admin"
             }
@@ -68,7 +70,8 @@ struct Allowlist: Sendable, Equatable {
             }
             guard let role = Role(name: String(words[1])) else {
                 throw ParseError(
-                    description: "\(where_): role \"\(words[1])\": expected one of subscriber, reader, operator, admin"
+                    description:
+                        "\(where_): role \"\(words[1])\": expected one of subscriber, reader, module, operator, admin"
                 )
             }
             entries[key] = Entry(publicKey: key, role: role, name: words[2...].joined(separator: " "))

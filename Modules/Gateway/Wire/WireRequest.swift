@@ -18,7 +18,21 @@ struct WireRequest {
         var error: ConcordError
     }
 
+    /// What arrived on the command endpoint: a request, or a message of an attached module (an object with
+    /// `type`: its replies and heartbeats).
+    enum Message {
+        case request(WireRequest)
+        case module(JSONObject)
+    }
+
     static func parse(_ body: [UInt8]) throws(Rejection) -> WireRequest {
+        switch try parseMessage(body) {
+        case .request(let request): return request
+        case .module: throw Rejection(id: .null, error: .badRequest("type: unknown field; a request has no type"))
+        }
+    }
+
+    static func parseMessage(_ body: [UInt8]) throws(Rejection) -> Message {
         func reject(_ message: String, id: JSONValue = .null) -> Rejection {
             Rejection(id: id, error: .badRequest(message))
         }
@@ -36,6 +50,7 @@ struct WireRequest {
         guard case .object(let object) = value else {
             throw reject("the request is \(describe(value)); expected a JSON object with \"command\"")
         }
+        if object["type"] != nil, object["command"] == nil { return .module(object) }
         let id = object["id"] ?? .null
         if let unknown = object.keys.sorted().first(where: { !fields.contains($0) }) {
             throw reject("\(unknown): unknown field; a request has id, command, args and idempotency_key", id: id)
@@ -61,7 +76,7 @@ struct WireRequest {
         case let other?:
             throw reject("idempotency_key: expected a string of 1 to 256 bytes, got \(describe(other))", id: id)
         }
-        return WireRequest(id: id, command: command, args: args, idempotencyKey: idempotencyKey)
+        return .request(WireRequest(id: id, command: command, args: args, idempotencyKey: idempotencyKey))
     }
 
     static func describe(_ value: JSONValue) -> String {

@@ -19,7 +19,10 @@ import Testing
 
     @Test(arguments: [
         ("short operator x", "is not a 40-character Z85 public key"),
-        ("rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7 superuser x", "expected one of subscriber, reader, module, operator, admin"),
+        (
+            "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7 superuser x",
+            "expected one of subscriber, reader, module, operator, admin"
+        ),
         ("rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7 operator", "expected <public key> <role> <name>"),
     ])
     func badLinesAreNamedWithTheirLineNumber(line: String, message: String) {

@@ -30,6 +30,7 @@ let benchmarks: [(name: String, run: () async throws -> Report)] = [
     ("exports.datapackage_250k", { try ExportsBenchmarks.datapackage250k() }),
     ("exports.ical_10k", { try await ExportsBenchmarks.ical10k() }),
     ("plugins.request_reply", { try await PluginBenchmarks.requestReply() }),
+    ("plugins.external_roundtrips", { try await ExternalBenchmarks.roundTrips() }),
 ]
 
 let requested = Array(CommandLine.arguments.dropFirst())

@@ -80,13 +80,17 @@ enum ExternalBenchmarks {
 
     /// An external module answering every command at once, on its own thread.
     private final class EchoModule: Sendable {
-        private let running = Atomic<Bool>(true)
+        private final class Flag: Sendable {
+            let running = Atomic<Bool>(true)
+        }
+
+        private let flag = Flag()
         private let finished = DispatchSemaphore(value: 0)
 
         init(endpoint: String) throws {
             let attached = DispatchSemaphore(value: 0)
             let outcome = Mutex<String?>(nil)
-            let running = self.running
+            let flag = self.flag
             let finished = self.finished
             Thread {
                 defer { finished.signal() }
@@ -98,20 +102,25 @@ enum ExternalBenchmarks {
                     try socket.set(ZMQOption.receiveTimeout, Int32(100))
                     try socket.connect(endpoint)
                     try socket.send([Array(Self.attach.utf8)])
-                    guard let reply = try socket.receive()?.frames.last, reply.firstRange(of: Array(#""ok":true"#.utf8)) != nil
+                    guard let reply = try socket.receive()?.frames.last,
+                        reply.firstRange(of: Array(#""ok":true"#.utf8)) != nil
                     else {
                         outcome.withLock { $0 = "the echo module could not attach" }
                         attached.signal()
                         return
                     }
                     attached.signal()
-                    while running.load(ordering: .relaxed) {
+                    while flag.running.load(ordering: .relaxed) {
                         guard let message = try? socket.receive()?.frames.last,
                             case .object(let fields)? = JSONValue.parse(message), fields["type"] == "command",
                             case .string(let call)? = fields["call"]
                         else { continue }
-                        let events = fields["command"] == "echo.record" ? #","events":[{"topic":"echo.recorded","payload":{"n":1}}]"# : ""
-                        try socket.send([Array(#"{"type":"reply","call":"\#(call)","ok":true,"result":{"n":1}\#(events)}"#.utf8)])
+                        let events =
+                            fields["command"] == "echo.record"
+                            ? #","events":[{"topic":"echo.recorded","payload":{"n":1}}]"# : ""
+                        try socket.send([
+                            Array(#"{"type":"reply","call":"\#(call)","ok":true,"result":{"n":1}\#(events)}"#.utf8)
+                        ])
                     }
                     socket.close()
                 } catch {
@@ -124,7 +133,7 @@ enum ExternalBenchmarks {
         }
 
         func stop() {
-            running.store(false, ordering: .relaxed)
+            flag.running.store(false, ordering: .relaxed)
             finished.wait()
         }
 

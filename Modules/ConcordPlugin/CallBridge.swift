@@ -54,25 +54,15 @@ package enum CallBridge {
     /// A CWP/1 error object for `error`; errors that are not a ``ConcordError`` are `internal`.
     package static func errorJSON(_ error: any Error) -> Data {
         let concord = (error as? ConcordError) ?? ConcordError(.internal, "\(error)")
-        let object: JSONValue = .object([
-            "code": .string(concord.code.rawValue), "message": .string(concord.message),
-            "details": .object(concord.details),
-        ])
-        return (try? JSONStreamEncoder.encode(object)) ?? Data(#"{"code":"internal","message":"?"}"#.utf8)
+        return (try? JSONStreamEncoder.encode(concord.wireObject)) ?? Data(#"{"code":"internal","message":"?"}"#.utf8)
     }
 
     /// The error a CWP/1 error object stands for.
     package static func error(fromJSON data: Data) -> ConcordError {
-        guard case .object(let object)? = JSONValue.parse(data), case .string(let code)? = object["code"],
-            case .string(let message)? = object["message"]
-        else {
-            return ConcordError(
+        JSONValue.parse(data).flatMap(ConcordError.init(wireObject:))
+            ?? ConcordError(
                 .internal, "the plugin boundary answered an error that is not a CWP/1 error object: \(data.count) bytes"
             )
-        }
-        var details: JSONObject = [:]
-        if case .object(let members)? = object["details"] { details = members }
-        return ConcordError(ConcordError.Code(rawValue: code) ?? .internal, message, details: details)
     }
 
     static func outcome(_ status: Int32, _ bytes: UnsafePointer<UInt8>?, _ length: Int) -> Result<Data, ConcordError> {

@@ -39,12 +39,7 @@ public struct PluginContext: Sendable {
     public func handle<C: Command>(
         _ type: C.Type, runsOn execution: CommandExecution = .pool, _ handler: @escaping CommandHandler<C>
     ) throws {
-        guard namespaces.contains(where: { $0 == C.topic.namespace }) else {
-            throw ConcordError(
-                .internal,
-                "plugin \"\(name)\" cannot handle \(C.topic): its commands are named \(namespaces.map { "\($0).*" }.joined(separator: " or "))"
-            )
-        }
+        try ModuleDescriptor.checkHandles(C.topic, by: name, kind: "plugin", namespaces: namespaces)
         try backend.register(type, execution: execution, handler: handler)
     }
 

@@ -85,12 +85,7 @@ public final class HostedPlugin: Module {
                 throw ConcordError(.internal, "plugin \"\(plugin)\": commands[\(index)] has no command")
             }
             let topic = try Topic(validating: name)
-            guard namespaces.contains(where: { $0 == topic.namespace }) else {
-                throw ConcordError(
-                    .internal,
-                    "plugin \"\(plugin)\" cannot handle \(topic): its commands are named \(namespaces.map { "\($0).*" }.joined(separator: " or "))"
-                )
-            }
+            try ModuleDescriptor.checkHandles(topic, by: plugin, kind: "plugin", namespaces: namespaces)
             var mutating = true
             if case .bool(let value)? = command["mutating"] { mutating = value }
             var execution = CommandExecution.pool

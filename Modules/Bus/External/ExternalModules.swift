@@ -371,14 +371,8 @@ public final class ExternalModules: Sendable {
     }
 
     private static func error(in message: JSONObject, module: String) -> ConcordError {
-        guard case .object(let error)? = message["error"], case .string(let code)? = error["code"],
-            case .string(let text)? = error["message"], let known = ConcordError.Code(rawValue: code)
-        else {
-            return ConcordError(.internal, "module \"\(module)\" answered an error without a known code and message")
-        }
-        var details: JSONObject = [:]
-        if case .object(let members)? = error["details"] { details = members }
-        return ConcordError(known, text, details: details)
+        message["error"].flatMap(ConcordError.init(wireObject:))
+            ?? ConcordError(.internal, "module \"\(module)\" answered an error without a known code and message")
     }
 
     // MARK: Heartbeats and timeouts

@@ -66,3 +66,20 @@ public struct ConcordError: Error, Sendable, Equatable, CustomStringConvertible 
         ConcordError(.unknownCommand, "no module handles the command \"\(name)\"; system.catalog lists the commands")
     }
 }
+
+extension ConcordError {
+    /// The error as CWP/1's error object, `{"code", "message", "details"}`.
+    public var wireObject: JSONValue {
+        .object(["code": .string(code.rawValue), "message": .string(message), "details": .object(details)])
+    }
+
+    /// The error a CWP/1 error object stands for; `nil` unless it has a known `code` and a `message`.
+    public init?(wireObject: JSONValue) {
+        guard case .object(let object) = wireObject, case .string(let name)? = object["code"],
+            let code = Code(rawValue: name), case .string(let message)? = object["message"]
+        else { return nil }
+        var details: JSONObject = [:]
+        if case .object(let members)? = object["details"] { details = members }
+        self.init(code, message, details: details)
+    }
+}

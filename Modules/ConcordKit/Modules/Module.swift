@@ -62,6 +62,17 @@ public struct ModuleDescriptor: Sendable {
     public func owns(_ topic: Topic) -> Bool {
         namespaces.contains { $0 == topic.namespace }
     }
+
+    /// Throws unless the command `topic` lies in `namespaces`: what a module (or a plugin, `kind`) may handle.
+    public static func checkHandles(
+        _ topic: Topic, by module: String, kind: String = "module", namespaces: [String]
+    ) throws(ConcordError) {
+        guard !namespaces.contains(where: { $0 == topic.namespace }) else { return }
+        throw ConcordError(
+            .internal,
+            "\(kind) \"\(module)\" cannot handle \(topic): its commands are named \(namespaces.map { "\($0).*" }.joined(separator: " or "))"
+        )
+    }
 }
 
 /// Where the bus runs a command's handler; declared with the handler, decided by the bus.

@@ -49,12 +49,7 @@ public struct ModuleContext: Sendable {
     public func handle<C: Command>(
         _ type: C.Type, runsOn execution: CommandExecution = .pool, _ handler: @escaping CommandHandler<C>
     ) throws {
-        guard namespaces.contains(where: { $0 == C.topic.namespace }) else {
-            throw ConcordError(
-                .internal,
-                "module \"\(name)\" cannot handle \(C.topic): its commands are named \(namespaces.map { "\($0).*" }.joined(separator: " or "))"
-            )
-        }
+        try ModuleDescriptor.checkHandles(C.topic, by: name, namespaces: namespaces)
         try bus.register(type, module: name, execution: execution, handler: handler)
     }
 

@@ -551,12 +551,7 @@ public final class Gateway: Sendable {
             let concord = (error as? ConcordError) ?? ConcordError(.internal, "\(error)")
             var body = WireWriter(capacity: 256)
             body.raw(#"{"type":"error","error":"#)
-            body.raw(
-                (try? JSONStreamEncoder.encode(
-                    JSONValue.object([
-                        "code": .string(concord.code.rawValue), "message": .string(concord.message),
-                        "details": .object(concord.details),
-                    ]))) ?? Data("{}".utf8))
+            body.value(concord.wireObject)
             body.raw("}")
             sendReply(
                 Reply(identity: identity, delimited: delimited, body: body.bytes, answersRequest: false), on: socket)

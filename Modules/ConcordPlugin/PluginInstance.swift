@@ -87,6 +87,7 @@ final class PluginInstance: Sendable {
             if case .string(let id)? = meta["request_id"] { commandContext.requestID = id }
             if case .string(let key)? = meta["idempotency_key"] { commandContext.idempotencyKey = key }
             if case .string(let caller)? = meta["caller"] { commandContext.caller = caller }
+            if case .string(let role)? = meta["role"] { commandContext.role = role }
         }
         commandContext.command = topic
         let scoped = commandContext

@@ -56,6 +56,7 @@ final class HostBridge: Sendable {
         var meta: JSONObject = ["caller": .string(scope.context.caller)]
         if let id = scope.context.requestID { meta["request_id"] = .string(id) }
         if let key = scope.context.idempotencyKey { meta["idempotency_key"] = .string(key) }
+        if let role = scope.context.role { meta["role"] = .string(role) }
         let metaJSON = try JSONStreamEncoder.encode(JSONValue.object(meta))
         let box = Unmanaged.passRetained(ScopeBox(scope))
         defer { box.release() }

@@ -30,6 +30,12 @@ public struct MembershipDues: PluginModule {
         try context.handle(RecordPayment.self, runsOn: .inline) { command, _ in try await dues.record(command) }
         try context.handle(ListInvoices.self, runsOn: .inline) { query, _ in try await dues.list(query) }
         try context.handle(ListArrears.self, runsOn: .inline) { query, _ in try await dues.arrears(query) }
+        // A member who joins during a year whose dues are set is invoiced for it, as those issued already were.
+        context.on(prefix: MembershipStarted.topic.rawValue) { envelope in
+            guard envelope.topic == MembershipStarted.topic else { return }
+            let started = try JSONValueDecoder().decode(MembershipStarted.self, from: envelope.payload)
+            try await dues.invoiceJoining(started.membership)
+        }
         context.statusReport.provide {
             let rows = (try? await context.store.read(DuesStore.openTotals)) ?? []
             return .object([
@@ -117,7 +123,32 @@ struct Dues: Sendable {
             for actor in page.actors { actors[actor.id] = actor }
             cursor = page.next
         } while cursor != nil
-        // One invoice per member: of its active memberships, the one with the highest fee.
+        return try await issue(rates, to: memberships, actors: actors)
+    }
+
+    /// Invoices a membership that has just started, when its network's dues are set for the current year; a
+    /// member invoiced already for the year is not invoiced again.
+    func invoiceJoining(_ membership: Membership) async throws {
+        guard membership.status == .active else { return }
+        let year = Calendar(identifier: .gregorian).dateComponents(
+            in: TimeZone(identifier: "UTC")!, from: context.clock.now()
+        ).year!
+        guard let rates = try await DuesStore.rates(network: membership.network, year: year, store: context.store)
+        else { return }
+        let actor = try await context.send(GetActor(id: membership.actor))
+        let issued = try await issue(rates, to: [membership], actors: [actor.id: actor])
+        for skipped in issued.skipped {
+            context.logger.notice(
+                "a member who joined was not invoiced",
+                metadata: ["member": "\(skipped.member)", "reason": "\(skipped.reason)"])
+        }
+    }
+
+    /// Issues `rates`' invoices to the members of `memberships`: one per member, for the membership with the
+    /// highest fee, skipping (with the reason) members with no fee and those invoiced for the year already.
+    private func issue(
+        _ rates: DuesRates, to memberships: [Membership], actors: [String: ActorRecord]
+    ) async throws -> InvoicesIssued {
         var chosen: [String: (Membership, Int64)] = [:]
         var skipped: [InvoicesIssued.Skipped] = []
         for membership in memberships.sorted(by: { ($0.actor, $0.id) < ($1.actor, $1.id) }) {
@@ -137,8 +168,8 @@ struct Dues: Sendable {
         let drafts = chosen.keys.sorted().map { member -> Invoice in
             let (membership, fee) = chosen[member]!
             return Invoice(
-                id: EntityID.next(), network: network.id, member: member,
-                memberName: actors[member]?.fields.name ?? member, membership: membership.id, year: command.year,
+                id: EntityID.next(), network: rates.network, member: member,
+                memberName: actors[member]?.fields.name ?? member, membership: membership.id, year: rates.year,
                 role: membership.role.rawValue, sizeClass: actors[member]?.sizeClass?.rawValue ?? "unknown",
                 currency: rates.currency, amount: fee, paid: 0, dueOn: rates.dueOn)
         }

@@ -34,6 +34,7 @@ import Testing
         }
 
         var commands: Int { sent.withLock { $0.filter { $0["type"] == "command" }.count } }
+        var heartbeats: Int { sent.withLock { $0.filter { $0["type"] == "heartbeat" }.count } }
     }
 
     static let declaration = AttachModule(
@@ -121,6 +122,8 @@ import Testing
             #expect(error.message == #"module "monitoring" did not answer in time; retry the command"#)
         }
         #expect(ContinuousClock.now - started >= .milliseconds(500))
+        // The daemon beat every 100 ms meanwhile.
+        #expect(link.heartbeats >= 3)
         let command = try await link.nextCommand()
         try hub.received(Self.reply(to: command, ["ok": true, "result": [:]]), from: [2])
         let status = try await harness.send(GetStatus())

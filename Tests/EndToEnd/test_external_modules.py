@@ -106,9 +106,16 @@ def test_monitoring_intake_attaches_validates_stores_and_journals(make_daemon, t
             assert "a monitoring report is a city's" in error(
                 call(client, "monitoring.report.submit", {"city": network_actor["id"], **REPORT}), "bad_request")
             assert ok(call(client, "events.head"))["head_seq"] == head
-            # Queries need no operator and journal nothing; a query's module answers with no events.
             assert "no such report" in error(call(client, "monitoring.report.get", {"id": "x"}), "not_found")
             events.close(0)
+
+        # The daemon restarts: the module hears it go silent, or is told it is not attached, and attaches again.
+        assert daemon.stop() == 0
+        daemon.start()
+        with client_of(zctx, daemon) as client:
+            wait_attached(client)
+            assert ok(call(client, "monitoring.report.list", {"city": vientiane["id"]}))["reports"] == [report]
+        assert intake.poll() is None
     finally:
         intake.kill()
         intake.wait()

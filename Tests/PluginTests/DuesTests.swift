@@ -117,6 +117,45 @@ import Testing
         #expect(all.suffix(2).allSatisfy { $0.payload["kind"] == "overdue" })
     }
 
+    @Test func aMemberWhoJoinsInAYearWithDuesIsInvoicedForIt() async throws {
+        let (harness, fixture) = try await Self.harness()
+        defer { Task { await harness.close() } }
+        try await Self.joinDuringTheYear(harness, fixture)
+        // The year's invoices, issued afterwards, count the member who joined as invoiced already.
+        let later = try await harness.call("dues.invoices.issue", ["network": "MDTN", "year": 2026])
+        #expect(later["already_issued"] == 1)
+        #expect(later["issued"]!.array.count == 3)
+    }
+
+    /// Sets the dues of the test clock's year, adds a member, and expects its invoice from the subscription.
+    static func joinDuringTheYear(_ harness: TestHarness, _ fixture: DuesFixture) async throws {
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        let year = utc.component(.year, from: harness.clock.now())
+        var rates = DuesFixture.rates
+        if case .object(var fields) = rates {
+            fields["year"] = .int(Int64(year))
+            fields["due_on"] = .string("\(year)-12-31")
+            rates = .object(fields)
+        }
+        _ = try await harness.call("dues.rates.set", rates)
+        let head = harness.journal.headSeq
+        let joining = try await harness.send(
+            RegisterActor(actor: ActorFields(name: "Pakse", kind: .city, country: "LA", population: 88_332)))
+        _ = try await harness.send(
+            AddMembership(
+                actor: joining.id, network: fixture.network.id, role: .member, start: "2026-12-01",
+                basis: MembershipBasis(kind: .accession, decidedBy: "MDTN council", decidedOn: "2026-11-20")))
+        #expect(
+            try await eventually {
+                try await harness.journaled(after: head, prefixes: ["dues.invoice.issued"]).count == 1
+            })
+        let issued = try await harness.journaled(after: head, prefixes: ["dues.invoice.issued"])
+        #expect(issued.first?.payload["invoice"]?["member"] == .string(joining.id))
+        #expect(issued.first?.payload["invoice"]?["amount"] == 100_000)
+        #expect(issued.first?.payload["invoice"]?["year"] == .int(Int64(year)))
+    }
+
     @Test(arguments: [
         (
             "dues.rates.set", #"{"network":"MDTN","year":2027,"currency":"usd","due_on":"2027-03-31","fees":[]}"#,

@@ -115,12 +115,15 @@ import Testing
             received.compactMap { $0.payload as? UntypedEvent }.first { $0.payload["invoice"] == invoice })
         #expect(payload.payload["outstanding"] == .int(60_000))
 
+        // Its subscription is delivered across the boundary: a member who joins is invoiced for the year.
+        try await DuesTests.joinDuringTheYear(harness, fixture)
+
         let catalog = try await harness.send(GetCatalog())
         #expect(catalog.events.filter { $0.module == "dues" }.map(\.topic).contains("dues.reminder.due"))
         #expect(catalog.commands.first { $0.command == "dues.payment.record" }?.mutating == true)
         let status = try await harness.send(GetStatus())
         let dues = try #require(status.modules.first { $0.name == "dues" })
         #expect(dues.details?["plugin"]?["swift"] == .string(ConcordVersion.swiftCompiler))
-        #expect(dues.details?["report"]?["open_invoices"] == .int(3))
+        #expect(dues.details?["report"]?["open_invoices"] == .int(4))
     }
 }

@@ -90,7 +90,8 @@ typedef struct concord_plugin_v1_table {
        the instance the other calls take, and result gets "null" once started, or an error. */
     void *(*start)(const concord_host_v1 *host, const uint8_t *configuration, size_t length, void *token,
                    concord_result_fn result);
-    /* Handles a command; context is {"request_id": ..., "caller": "...", "idempotency_key": ...}. The reply is the
+    /* Handles a command; context is {"request_id": ..., "caller": "...", "role": ..., "idempotency_key": ...}
+       (role: the caller's allowlist role under CURVE, absent otherwise). The reply is the
        command's result as JSON, or an error. scope is passed back with the sends and writes the command makes. */
     void (*handle)(void *instance, void *scope, const uint8_t *topic, size_t topic_length, const uint8_t *args,
                    size_t args_length, const uint8_t *context, size_t context_length, void *token,

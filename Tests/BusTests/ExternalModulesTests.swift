@@ -138,9 +138,11 @@ import Testing
         defer { Task { await harness.close() } }
         let link = RecordingLink()
         let hub = harness.runtime.externals
-        _ = try hub.attach(Self.declaration, link: link, linkID: [3], peer: "intake")
+        var patient = Self.declaration
+        patient.commandTimeoutMs = 60_000
+        _ = try hub.attach(patient, link: link, linkID: [3], peer: "intake")
         do {
-            // Nothing answers and nothing beats: detached after three heartbeats (300 ms), before the timeout.
+            // Nothing answers and nothing beats: detached after three heartbeats (300 ms), long before the timeout.
             _ = try await harness.bus.dispatch(command: "monitoring.report.list", args: [:], context: CommandContext())
             Issue.record("a call to a silent module was answered")
         } catch let error as ConcordError {

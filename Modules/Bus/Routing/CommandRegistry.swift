@@ -154,16 +154,8 @@ final class CommandRegistry: Sendable {
         let context = commandContext
         let execution = entry.execution
         let run: @Sendable (ReplyCapture?) async throws -> C.Reply = { capture in
-            try await ReplyCapture.$current.withValue(capture) {
-                try await CommandContext.$current.withValue(context) {
-                    switch execution {
-                    case .inline: try await handler(command, context)
-                    case .pool:
-                        try await withTaskExecutorPreference(globalConcurrentExecutor) {
-                            try await handler(command, context)
-                        }
-                    }
-                }
+            try await Self.run(execution, CommandScope(context: context, capture: capture)) { _ in
+                try await handler(command, context)
             }
         }
         if C.isMutating, let key = context.idempotencyKey, let ledger = ledger.withLock({ $0 }) {

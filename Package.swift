@@ -16,7 +16,6 @@ let package = Package(
         .executable(name: "concord-bench", targets: ["concord-bench"]),
         .library(name: "ConcordKit", targets: ["ConcordKit"]),
         .library(name: "Contracts", targets: ["Contracts"]),
-        .library(name: "ConcordPlugin", targets: ["ConcordPlugin"]),
         // A plugin: dev/build-plugin MembershipDues builds it and puts it in a plugins directory.
         .library(name: "MembershipDues", type: .dynamic, targets: ["MembershipDues"]),
     ],
@@ -56,6 +55,7 @@ let package = Package(
         .target(
             name: "ConcordKit",
             dependencies: [
+                "CConcordPlugin",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -64,24 +64,15 @@ let package = Package(
             path: "Modules/ConcordKit",
             swiftSettings: swiftSettings
         ),
-        // The in-process plugin ABI (concord_plugin.h) and the SDK a plugin is written with.
+        // The in-process plugin ABI (concord_plugin.h); the SDK a plugin is written with is ConcordKit's.
         .target(name: "CConcordPlugin", path: "Modules/CConcordPlugin"),
-        .target(
-            name: "ConcordPlugin",
-            dependencies: [
-                "CConcordPlugin", "ConcordKit", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Modules/ConcordPlugin",
-            swiftSettings: swiftSettings
-        ),
         .target(
             name: "PluginHost",
             dependencies: [
-                "Bus", "CConcordPlugin", "ConcordKit", "ConcordPlugin", "Contracts",
+                "Bus", "CConcordPlugin", "ConcordKit", "Contracts",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Modules/PluginHost",
+            path: "Daemon/PluginHost",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -144,7 +135,7 @@ let package = Package(
         ),
         .target(
             name: "MembershipDues",
-            dependencies: ["ConcordKit", "ConcordPlugin", "Contracts"],
+            dependencies: ["ConcordKit", "Contracts"],
             path: "Plugins/MembershipDues",
             swiftSettings: swiftSettings,
             // The plugin's references to its own copies of ConcordKit and the rest bind to those copies, whatever
@@ -231,7 +222,6 @@ let package = Package(
             dependencies: [
                 "ConcordKit",
                 "ConcordTesting",
-                "ConcordPlugin",
                 "Bus",
                 "Contracts",
                 "DaemonSupport",
@@ -301,7 +291,7 @@ let package = Package(
         .testTarget(
             name: "PluginTests",
             dependencies: [
-                "Bus", "ConcordKit", "ConcordPlugin", "ConcordTesting", "Contracts", "MembershipDues", "PluginHost",
+                "Bus", "ConcordKit", "ConcordTesting", "Contracts", "MembershipDues", "PluginHost",
                 "Registry",
             ],
             swiftSettings: swiftSettings

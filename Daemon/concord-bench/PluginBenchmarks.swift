@@ -1,6 +1,5 @@
 import Bus
 import ConcordKit
-import ConcordPlugin
 import Contracts
 import Foundation
 import Logging

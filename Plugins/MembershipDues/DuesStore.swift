@@ -1,5 +1,4 @@
 import ConcordKit
-import ConcordPlugin
 import Foundation
 
 /// The plugin's tables, all named `dues_*`, and the SQL that reads and writes them.

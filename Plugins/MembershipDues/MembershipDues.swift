@@ -1,5 +1,4 @@
-import ConcordKit
-public import ConcordPlugin
+public import ConcordKit
 import Contracts
 import Foundation
 

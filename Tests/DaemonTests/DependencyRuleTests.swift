@@ -6,11 +6,7 @@ import Testing
 @Suite struct DependencyRuleTests {
     static let infrastructure: Set<String> = [
         "ConcordKit", "Contracts", "ConcordTesting", "Bus", "Gateway", "ZeroMQ", "CZeroMQ", "CConcordPlugin",
-        "ConcordPlugin", "PluginHost",
     ]
-
-    /// What a plugin (`Plugins/<Name>`) may depend on besides ConcordKit and Contracts: the plugin SDK.
-    static let pluginSDK: Set<String> = ["ConcordPlugin"]
 
     struct Violation: CustomStringConvertible {
         let target: String
@@ -27,11 +23,10 @@ import Testing
                 path.hasPrefix("Modules/") || path.hasPrefix("Plugins/"), !infrastructure.contains(name),
                 target["type"] as? String != "test"
             else { continue }
-            let allowed = Set(["ConcordKit", "Contracts"]).union(path.hasPrefix("Plugins/") ? Self.pluginSDK : Set())
             for dependency in target["dependencies"] as? [[String: Any]] ?? [] {
                 let named = (dependency["byName"] ?? dependency["target"]) as? [Any]
                 guard let dependencyName = named?.first as? String else { continue }
-                if names.contains(dependencyName), !allowed.contains(dependencyName) {
+                if names.contains(dependencyName), !["ConcordKit", "Contracts"].contains(dependencyName) {
                     violations.append(Violation(target: name, dependency: dependencyName))
                 }
             }
@@ -77,10 +72,9 @@ import Testing
                     "name": "Matching", "path": "Modules/Matching", "type": "regular",
                     "dependencies": [["target": ["Registry", NSNull()]]],
                 ],
-                ["name": "ConcordPlugin", "path": "Modules/ConcordPlugin", "type": "regular", "dependencies": []],
                 [
                     "name": "Dues", "path": "Plugins/Dues", "type": "regular",
-                    "dependencies": [["byName": ["ConcordPlugin", NSNull()]], ["byName": ["Registry", NSNull()]]],
+                    "dependencies": [["byName": ["ConcordKit", NSNull()]], ["byName": ["Registry", NSNull()]]],
                 ],
             ]
         ]

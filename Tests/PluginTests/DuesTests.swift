@@ -1,5 +1,4 @@
 import ConcordKit
-import ConcordPlugin
 import ConcordTesting
 import Contracts
 import Foundation

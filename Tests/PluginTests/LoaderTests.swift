@@ -1,6 +1,5 @@
 import Bus
 import ConcordKit
-import ConcordPlugin
 import ConcordTesting
 import Contracts
 import Foundation

@@ -1,4 +1,3 @@
-public import ConcordKit
 public import Foundation
 
 /// A plugin's access to the one SQLite database: its own tables, written together with its events and timers.

@@ -1,7 +1,6 @@
 import Bus
 import CConcordPlugin
 import ConcordKit
-import ConcordPlugin
 import Foundation
 import GRDB
 import Logging

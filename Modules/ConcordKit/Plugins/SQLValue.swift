@@ -1,4 +1,3 @@
-public import ConcordKit
 import Foundation
 
 /// A value bound to, or read from, SQL across the plugin boundary: SQLite's null, integer, real and text.

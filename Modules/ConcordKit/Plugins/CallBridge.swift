@@ -1,5 +1,4 @@
 package import CConcordPlugin
-package import ConcordKit
 package import Foundation
 import Synchronization
 

@@ -1,4 +1,3 @@
-public import ConcordKit
 public import Foundation
 public import GRDB
 

@@ -1,4 +1,3 @@
-public import ConcordKit
 import Foundation
 
 /// A module built as a plugin: loaded by `concordd` from its plugins directory, without rebuilding the daemon.

@@ -1,4 +1,3 @@
-public import ConcordKit
 import Foundation
 public import Logging
 

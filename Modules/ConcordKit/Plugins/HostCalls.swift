@@ -1,5 +1,4 @@
 import CConcordPlugin
-import ConcordKit
 import Foundation
 import Logging
 import Synchronization

@@ -1,6 +1,5 @@
 import CConcordPlugin
 public import ConcordKit
-import ConcordPlugin
 public import Contracts
 import Foundation
 public import Logging

@@ -49,31 +49,11 @@ public struct DuesRates: Codable, Sendable, Equatable {
     }
 }
 
-/// Sets a network's dues for a year, replacing what was set for it; invoices already issued keep their amounts.
-public struct SetRates: Command {
+/// `dues.rates.set` takes the rates themselves, `network` by its id or acronym, and replaces what was set for that
+/// network and year (invoices issued already keep their amounts); it answers them with the network's id.
+extension DuesRates: Command {
     public static let topic: Topic = "dues.rates.set"
     public typealias Reply = DuesRates
-
-    /// The network's id or acronym.
-    public var network: String
-    public var year: Int
-    public var currency: String
-    public var dueOn: String
-    public var fees: [Fee]
-
-    public init(network: String, year: Int, currency: String, dueOn: String, fees: [Fee]) {
-        self.network = network
-        self.year = year
-        self.currency = currency
-        self.dueOn = dueOn
-        self.fees = fees
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case network, year, currency
-        case dueOn = "due_on"
-        case fees
-    }
 }
 
 public struct RatesSet: Event {

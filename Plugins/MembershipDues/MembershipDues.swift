@@ -24,7 +24,7 @@ public struct MembershipDues: PluginModule {
                 "modules.dues.reminder_days: expected 0 to 365 days before the due date, got \(reminderDays)")
         }
         let dues = Dues(context: context, reminderDays: reminderDays)
-        try context.handle(SetRates.self) { command, _ in try await dues.setRates(command) }
+        try context.handle(DuesRates.self) { command, _ in try await dues.setRates(command) }
         try context.handle(IssueInvoices.self) { command, _ in try await dues.issue(command) }
         try context.handle(RecordPayment.self, runsOn: .inline) { command, _ in try await dues.record(command) }
         try context.handle(ListInvoices.self, runsOn: .inline) { query, _ in try await dues.list(query) }
@@ -62,7 +62,7 @@ struct Dues: Sendable {
     static let roles = Set(MembershipRole.allCases.map(\.rawValue) + ["*"])
     static let sizeClasses = Set(SizeClass.allCases.map(\.rawValue) + ["unknown", "*"])
 
-    func setRates(_ command: SetRates) async throws -> DuesRates {
+    func setRates(_ command: DuesRates) async throws -> DuesRates {
         try Self.checkYear(command.year)
         guard command.currency.count == 3, command.currency.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
             throw ConcordError.badRequest(

@@ -51,17 +51,15 @@ public final class HostedPlugin: Module {
         let started = try await bridge.start(configuration: configuration)
         let plugin = RunningPlugin(bridge: bridge)
         running.withLock { $0 = plugin }
-        let details: JSONValue = .object([
-            "plugin": .object([
-                "path": .string(path), "abi": .int(Int64(CONCORD_PLUGIN_ABI_VERSION)), "swift": .string(compiler),
-                "concord": .string(concordRange),
-            ])
-        ])
+        let loaded: JSONValue = [
+            "path": .string(path), "abi": .int(Int64(CONCORD_PLUGIN_ABI_VERSION)), "swift": .string(compiler),
+            "concord": .string(concordRange),
+        ]
         context.statusReport.provide {
-            guard case .object(var fields) = details else { return details }
+            var details: JSONObject = ["plugin": loaded]
             let report = await bridge.status()
-            if report != .null { fields["report"] = report }
-            return .object(fields)
+            if report != .null { details["report"] = report }
+            return .object(details)
         }
         for command in try Self.commands(in: started, namespaces: context.namespaces, plugin: name) {
             try bus.register(untyped: command, module: name) { args, scope in

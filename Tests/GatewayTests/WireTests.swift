@@ -67,13 +67,24 @@ import Testing
         (#"{"id": 1, "command": "x.y", "idempotency_key": 5}"#, "idempotency_key"),
         (#"{"id": 1}"#, "command: missing"),
         (#"{"command": "x.y", "extra": 1}"#, "extra: unknown field"),
+        (#"{"command": "x.y", "type": "reply"}"#, "type: unknown field"),
     ])
     func requestsAreCheckedFieldByField(json: String, problem: String?) {
         do {
-            let request = try WireRequest.parse(Array(json.utf8))
-            #expect(problem == nil, "accepted \(request.command)")
+            switch try WireRequest.parseMessage(Array(json.utf8)) {
+            case .request(let request): #expect(problem == nil, "accepted \(request.command)")
+            case .module: Issue.record("\(json) was read as a module's message")
+            }
         } catch {
             #expect(problem.map { error.error.message.contains($0) } == true, "\(error.error.message)")
         }
+    }
+
+    @Test func anObjectWithATypeAndNoCommandIsAnAttachedModulesMessage() throws {
+        guard case .module(let message) = try WireRequest.parseMessage(Array(#"{"type": "heartbeat"}"#.utf8)) else {
+            Issue.record("a heartbeat was read as a request")
+            return
+        }
+        #expect(message["type"] == "heartbeat")
     }
 }

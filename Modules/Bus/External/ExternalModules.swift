@@ -277,14 +277,13 @@ public final class ExternalModules: Sendable {
                 state.modules[name] = module
                 state.calls[id] = Call(
                     module: name, deadline: .now + module.commandTimeout, continuation: continuation)
-                var message: JSONObject = [
+                let message: JSONObject = [
                     "type": "command", "call": .string(id), "command": .string(command.topic.rawValue), "args": args,
                     "caller": .string(context.caller), "role": context.role.map(JSONValue.string) ?? .null,
                     "request_id": context.requestID.map(JSONValue.string) ?? .null,
                     "idempotency_key": context.idempotencyKey.map(JSONValue.string) ?? .null,
-                    "timeout_ms": .int(Int64(module.commandTimeout.milliseconds)),
+                    "timeout_ms": .int(Int64(module.commandTimeout.milliseconds)), "session": .string(module.session),
                 ]
-                message["session"] = .string(module.session)
                 return (module.link, Array((try? JSONStreamEncoder.encode(JSONValue.object(message))) ?? Data()))
             }
             guard let (link, message) = sent else {

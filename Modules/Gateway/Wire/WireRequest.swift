@@ -25,13 +25,6 @@ struct WireRequest {
         case module(JSONObject)
     }
 
-    static func parse(_ body: [UInt8]) throws(Rejection) -> WireRequest {
-        switch try parseMessage(body) {
-        case .request(let request): return request
-        case .module: throw Rejection(id: .null, error: .badRequest("type: unknown field; a request has no type"))
-        }
-    }
-
     static func parseMessage(_ body: [UInt8]) throws(Rejection) -> Message {
         func reject(_ message: String, id: JSONValue = .null) -> Rejection {
             Rejection(id: id, error: .badRequest(message))
